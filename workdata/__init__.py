@@ -1,0 +1,1 @@
+"""workdata: Dagster ingestion where every row is loaded or captured."""

@@ -1,0 +1,114 @@
+"""The `workdata` sub-commands."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from workdata.cli.home import ensure_dagster_home
+from workdata.core.connect import duckdb_connector
+from workdata.core.failure_log import rewrite_failures
+from workdata.core.session import is_session_id
+from workdata.core.settings import WorkdataSettings
+from workdata.core.store import Store
+from workdata.domains import DOMAINS
+
+
+def _store(settings: WorkdataSettings) -> Store:
+    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
+    store.ensure_schema()
+    return store
+
+
+def _log_to_file(settings: WorkdataSettings) -> None:
+    # Full traces go to logs/workdata.log; the console shows one-line messages only.
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(settings.logs_dir / "workdata.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("workdata")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def run_inbox(demo: bool = False, domains: list[str] | None = None) -> int:
+    """`workdata run`: ingest what is pending through the Dagster jobs; 1 when a file failed."""
+    from workdata.cli.run import ingest_pending  # dagster loads slowly; only this command needs it
+
+    console = Console()
+    unknown = sorted(set(domains or ()) - set(DOMAINS))
+    if unknown:
+        console.print(f"[red]Unknown domain(s): {', '.join(unknown)}. Known: {', '.join(DOMAINS)}.")
+        return 2
+    settings = WorkdataSettings()
+    ensure_dagster_home(settings)
+    _log_to_file(settings)
+    selected = [DOMAINS[d] for d in domains] if domains else list(DOMAINS.values())
+    if not demo:
+        return ingest_pending(console, settings, _store(settings), selected)
+    from workdata.demo.files import write_demo
+
+    written = write_demo(settings.inbox_dir)
+    console.print(f"Wrote {len(written)} demo files to {settings.inbox_dir}")
+    store = _store(settings)
+    ingest_pending(console, settings, store, selected)
+    return _check_demo(console, store, [f for f in written if f.domain in {d.name for d in selected}])
+
+
+def _check_demo(console: Console, store: Store, written: list) -> int:
+    # The demo plants broken files on purpose: it succeeds when every file ended as planted.
+    wrong = []
+    for demo_file in written:
+        state = store.get_state(demo_file.domain, demo_file.key) or {}
+        if state.get("status") != demo_file.status:
+            wrong.append(
+                f"{demo_file.domain}/{demo_file.key}: {state.get('status')} (expected {demo_file.status})"
+            )
+    if wrong:
+        console.print("[red]Demo check failed:[/] " + "; ".join(wrong))
+        return 1
+    planted = sum(1 for f in written if f.status == "FAILED")
+    console.print(
+        f"Demo check passed: all {len(written)} files ended as planted "
+        f"({planted} broken files were rejected on purpose and recorded in the ledger)."
+    )
+    return 0
+
+
+def open_ui(host: str = "127.0.0.1", port: int = 3000) -> int:
+    """`workdata ui`: `dagster dev` on the same instance and settings as the CLI."""
+    settings = WorkdataSettings()
+    home = ensure_dagster_home(settings)
+    Console().print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home})")
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "workdata.definitions",
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
+def export_failures(session_id: str, out: str | None = None) -> int:
+    """`workdata failures export`: regenerate a session's failure CSV from DuckDB."""
+    console = Console()
+    if not is_session_id(session_id):
+        console.print("[red]A session id looks like etl_20241130_101500_a1b2c3.")
+        return 2
+    settings = WorkdataSettings()
+    path = Path(out) if out else settings.failure_log_path(session_id)
+    count = rewrite_failures(path, _store(settings).failed_records(session_id=session_id))
+    console.print(
+        f"Wrote {count} failed records of {session_id} to [link={path.resolve().as_uri()}]{path}[/link]"
+    )
+    return 0

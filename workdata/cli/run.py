@@ -1,0 +1,117 @@
+"""`workdata run`: plan ranged runs for pending files and execute them in-process on the instance."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+import dagster as dg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from workdata.cli.render import print_summary
+from workdata.core.domain import Domain
+from workdata.core.planning import RunPlan, discover_pending, plan_runs
+from workdata.core.session import new_session_id
+from workdata.core.settings import WorkdataSettings
+from workdata.core.store import Store
+from workdata.defs.assets import PROGRESS_MARKER
+from workdata.defs.build import build_definitions
+from workdata.defs.jobs import job_name, run_tags
+from workdata.defs.partitions import FILE_PARTITIONS
+
+# Dagster's console logger would drown the progress bar; the run's events stay in the instance.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, domains: list[Domain]) -> int:
+    """Run every pending file through its domain job; print the summary; 1 when any file failed."""
+    _, pending = discover_pending(settings.inbox_dir, domains, store.processed_hashes())
+    if not pending:
+        console.print("Nothing new or changed in the inbox; every file is already in the ledger.")
+        return 0
+    instance = dg.DagsterInstance.get()
+    existing = {d.name: instance.get_dynamic_partitions(FILE_PARTITIONS[d.name].name) for d in domains}
+    new_keys, plans = plan_runs(pending, existing, settings.run_batch_size)
+    for domain, keys in new_keys.items():
+        if keys:
+            instance.add_dynamic_partitions(FILE_PARTITIONS[domain].name, keys)
+    session_id = new_session_id()
+    console.print(
+        f"Session {session_id}: {len(pending)} file(s) in {len(plans)} run(s), "
+        f"Dagster instance {instance.root_directory}"
+    )
+    _execute(console, build_definitions(settings), instance, plans, session_id)
+    attempts = (
+        store.attempts(session_id)
+        .drop_duplicates(["domain", "file_path"], keep="last")
+        .sort_values(["domain", "file_path"])
+    )
+    attempts["top_reason"] = [_top_reason(store, session_id, row) for row in attempts.itertuples()]
+    print_summary(console, attempts, settings.failure_log_path(session_id))
+    return 1 if (attempts["status"] == "FAILED").any() else 0
+
+
+def _execute(
+    console: Console,
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    plans: list[RunPlan],
+    session_id: str,
+) -> None:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("ingesting", total=sum(len(p.keys) for p in plans))
+        for plan in plans:
+            run_id = str(uuid.uuid4())
+            progress.update(task, description=f"{plan.domain} ({len(plan.keys)} files)")
+            finish = _watch(instance, run_id, lambda n: progress.advance(task, n))
+            try:
+                defs.resolve_job_def(job_name(plan.domain)).execute_in_process(
+                    instance=instance,
+                    run_id=run_id,
+                    tags=run_tags(plan, session_id),
+                    run_config=QUIET,
+                    raise_on_error=False,
+                )
+            finally:
+                finish()
+
+
+def _watch(instance: dg.DagsterInstance, run_id: str, advance: Callable[[int], None]) -> Callable[[], None]:
+    """Advance the bar for every file the run reports done; call the result to stop watching."""
+    stop = threading.Event()
+
+    def poll() -> None:
+        cursor, finished = None, False
+        while not finished:
+            finished = stop.wait(0.3)
+            try:
+                conn = instance.get_records_for_run(run_id, cursor=cursor)
+            except Exception:  # the run may not exist yet; the next poll sees it
+                continue
+            cursor = conn.cursor
+            advance(sum(1 for r in conn.records if PROGRESS_MARKER in (r.event_log_entry.user_message or "")))
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+
+    def finish() -> None:
+        stop.set()
+        thread.join(timeout=10)
+
+    return finish
+
+
+def _top_reason(store: Store, session_id: str, row) -> str:
+    if row.status in ("FAILED", "SKIPPED") or not row.rows_failed:
+        return row.user_message if isinstance(row.user_message, str) else ""
+    records = store.failed_records(session_id=session_id, domain=row.domain, source_file=row.file_path)
+    top = records.groupby(["error_type", "column", "check"], dropna=False).size().idxmax()
+    return " ".join(str(part) for part in top if part == part and part is not None)

@@ -1,0 +1,1 @@
+"""Plain-Python core of workdata; never imports dagster."""

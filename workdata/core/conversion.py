@@ -1,0 +1,107 @@
+"""Explicit, vectorised conversion of raw text columns to types, recording every value that fails."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workdata.core.domain import ColumnSpec, Domain, Kind
+from workdata.core.records import ErrorType
+
+FAILURE_COLUMNS = ("row_index", "error_type", "column", "check", "message")
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n"}
+
+
+def empty_failures() -> pd.DataFrame:
+    """A failures frame with no rows and the fixed columns."""
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in FAILURE_COLUMNS})
+
+
+def make_failures(
+    rows: pd.Index, error_type: ErrorType, column: str | None, check: str, messages: pd.Series | str
+) -> pd.DataFrame:
+    """Failures for `rows`, one per row, sharing type, column and check."""
+    return pd.DataFrame(
+        {
+            "row_index": rows.to_numpy(),
+            "error_type": str(error_type),
+            "column": column,
+            "check": check,
+            "message": messages.to_numpy() if isinstance(messages, pd.Series) else messages,
+        }
+    )
+
+
+def convert(domain: Domain, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed frame (NA where empty or unconvertible) and the conversion/required failures."""
+    typed: dict[str, pd.Series] = {}
+    failures = [empty_failures()]
+    for spec in domain.columns:
+        text = raw[spec.name].astype("str").str.strip() if spec.name in raw else _blank(raw.index)
+        blank = text.eq("") | text.isna()
+        converted = _convert_column(spec, text.mask(blank))
+        unconvertible = converted.isna() & ~blank
+        typed[spec.name] = converted
+        if unconvertible.any():
+            bad = text[unconvertible]
+            failures.append(
+                make_failures(
+                    bad.index,
+                    ErrorType.VALIDATION_FAILED,
+                    spec.name,
+                    f"convert_to_{spec.kind}",
+                    f"{spec.name}: '" + bad.str.slice(0, 80) + f"' {_expectation(spec)}",
+                )
+            )
+        if spec.required and blank.any():
+            failures.append(
+                make_failures(
+                    blank.index[blank],
+                    ErrorType.VALIDATION_FAILED,
+                    spec.name,
+                    "not_nullable",
+                    f"{spec.name}: required value is missing",
+                )
+            )
+    return pd.DataFrame(typed, index=raw.index), pd.concat(failures, ignore_index=True)
+
+
+def _blank(index: pd.Index) -> pd.Series:
+    return pd.Series("", index=index, dtype="str")
+
+
+def _convert_column(spec: ColumnSpec, text: pd.Series) -> pd.Series:
+    if spec.kind in (Kind.INTEGER, Kind.FLOAT):
+        numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        if spec.kind is Kind.INTEGER:
+            numbers = numbers.where(numbers.mod(1).eq(0))
+        return numbers.astype("float64")
+    if spec.kind is Kind.DATE:
+        return _parse_dates(text, spec.formats or ("%Y-%m-%d",))
+    if spec.kind is Kind.BOOLEAN:
+        lowered = text.str.lower()
+        flags = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        flags[lowered.isin(_TRUE)] = True
+        flags[lowered.isin(_FALSE)] = False
+        return flags
+    return text
+
+
+def _parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in formats:
+        todo = parsed.isna() & text.notna()
+        if not todo.any():
+            break
+        parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return parsed
+
+
+def _expectation(spec: ColumnSpec) -> str:
+    if spec.kind is Kind.DATE:
+        return f"is not a date in format {' or '.join(spec.formats or ('%Y-%m-%d',))}"
+    if spec.kind is Kind.INTEGER:
+        return "is not a whole number"
+    if spec.kind is Kind.FLOAT:
+        return "is not a number"
+    return f"is not a {spec.kind}"

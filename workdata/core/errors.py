@@ -1,0 +1,115 @@
+"""Typed workdata exceptions and the classifier that turns any exception into a file failure."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from workdata.core.records import ErrorCategory, Stage
+
+MAX_ERROR_MESSAGE = 2048
+_SECRET_PATTERNS = (
+    (re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
+    (
+        re.compile(r"(?i)\b(password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key)=([^\s&;,]+)"),
+        r"\1=***",
+    ),
+)
+
+
+class WorkdataError(Exception):
+    """Base of workdata's own errors; carries the category, retryability and a plain message."""
+
+    category: ErrorCategory = ErrorCategory.UNKNOWN
+    retryable: bool = True
+
+    def __init__(self, user_message: str, *, stage: Stage = Stage.READ, detail: str = "") -> None:
+        super().__init__(detail or user_message)
+        self.user_message = user_message
+        self.stage = stage
+
+
+class TransientError(WorkdataError):
+    """A failure that may go away on its own: worth retrying."""
+
+    retryable = True
+
+
+class TerminalError(WorkdataError):
+    """A failure that will happen again with the same input: never retried."""
+
+    retryable = False
+
+
+class MalformedFileError(TerminalError):
+    """The file cannot be parsed at all (empty, not text, truncated, no rows)."""
+
+    category = ErrorCategory.DATA_MALFORMED
+
+
+class SchemaMismatchError(TerminalError):
+    """The file parses but lacks required columns."""
+
+    category = ErrorCategory.SCHEMA_MISMATCH
+
+    def __init__(self, missing: list[str], found: list[str]) -> None:
+        close = [m for name in missing for m in difflib.get_close_matches(name, found, n=1)]
+        hint = f" (closest header found: {', '.join(close)})" if close else ""
+        super().__init__(
+            f"Required column(s) missing: {', '.join(missing)}{hint}. "
+            "Fix the header and drop the file again.",
+            stage=Stage.VALIDATE,
+            detail=f"missing={missing} found={found}",
+        )
+        self.missing = missing
+        self.found = found
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a file failure means for the operator: category, retry, message, redacted detail."""
+
+    category: ErrorCategory
+    retryable: bool
+    user_message: str
+    error_message: str
+    stage: Stage
+
+
+def redact(text: str) -> str:
+    """Strip credentials from URLs and key=value pairs, then cap the length."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text[:MAX_ERROR_MESSAGE]
+
+
+def classify(exc: BaseException, stage: Stage = Stage.READ) -> Classification:
+    """Map any exception to a category, retryability and a one- or two-sentence message."""
+    detail = redact(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, WorkdataError):
+        return Classification(exc.category, exc.retryable, exc.user_message, detail, exc.stage)
+    category, message = _category_of(exc)
+    return Classification(category, category.retryable_by_default, message, detail, stage)
+
+
+def _category_of(exc: BaseException) -> tuple[ErrorCategory, str]:
+    name = type(exc).__name__
+    if isinstance(exc, UnicodeError):
+        return (
+            ErrorCategory.DATA_MALFORMED,
+            "The file is not valid UTF-8 text; re-export it as UTF-8.",
+        )
+    if isinstance(exc, PermissionError):
+        return (
+            ErrorCategory.AUTH,
+            "workdata may not read or write a file it needs; check permissions.",
+        )
+    if "IOException" in name or "TransactionException" in name:
+        return (
+            ErrorCategory.WRITE_FAILURE,
+            "The warehouse could not be written; it will be retried.",
+        )
+    if isinstance(exc, (OSError, TimeoutError, ConnectionError)):
+        return ErrorCategory.CONNECTIVITY, "A file or service was unreachable; it will be retried."
+    return ErrorCategory.UNKNOWN, "An unexpected error stopped this file; it will be retried."

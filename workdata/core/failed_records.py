@@ -1,0 +1,77 @@
+"""Turn row failures and malformed rows into FailedRecord rows (contract columns, raw data as JSON)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow as pa
+
+from workdata.core.outcome import RunContext
+from workdata.core.readers import RawTable
+from workdata.core.records import FAILED_RECORD_COLUMNS, ErrorType
+from workdata.core.session import iso_utc
+
+
+def build_failed_records(
+    domain: str,
+    source_file: str,
+    file_hash: str,
+    raw: RawTable,
+    failures: pd.DataFrame,
+    run: RunContext,
+) -> pd.DataFrame:
+    """One row per failing row and reason, ordered by row, in contract column order plus file_hash."""
+    rows = failures["row_index"].astype("int64")
+    raw_rows = raw.frame.loc[rows.unique()]
+    raw_json = pd.Series(
+        [json.dumps(r, ensure_ascii=False) for r in raw_rows.to_dict("records")],
+        index=raw_rows.index,
+    )
+    parsed = failures.assign(row_index=rows, raw_data=rows.map(raw_json).to_numpy())
+    malformed = pd.DataFrame(
+        {
+            "row_index": [m.row_index for m in raw.malformed],
+            "error_type": str(ErrorType.MALFORMED_ROW),
+            "column": None,
+            "check": "parse",
+            "message": [f"row could not be parsed: {m.reason}" for m in raw.malformed],
+            "raw_data": [json.dumps({"_raw_line": m.raw_line}, ensure_ascii=False) for m in raw.malformed],
+        }
+    )
+    records = pd.concat([parsed, malformed], ignore_index=True)
+    records = records.assign(
+        session_id=run.session_id,
+        timestamp=iso_utc(),
+        domain=domain,
+        source_file=source_file,
+        run_id=run.run_id,
+        attempt=run.attempt,
+        file_hash=file_hash,
+    )
+    records = records.sort_values(["row_index", "error_type", "column"], kind="stable")
+    return records[[*FAILED_RECORD_COLUMNS, "file_hash"]].reset_index(drop=True)
+
+
+def to_arrow(records: pd.DataFrame) -> pa.Table:
+    """Arrow table with explicit types, ready for DuckDB."""
+    schema = pa.schema(
+        [(name, pa.int64() if name in ("row_index", "attempt") else pa.string()) for name in records.columns]
+    )
+    frame = records.astype({"row_index": "int64", "attempt": "int64"})
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def top_reasons(records: pd.DataFrame, limit: int = 5) -> tuple[tuple[str, int], ...]:
+    """The most frequent (error type, column, check) reasons with their counts."""
+    if records.empty:
+        return ()
+    reason = (
+        records["error_type"].astype(str)
+        + " "
+        + records["column"].fillna("-").astype(str)
+        + " "
+        + records["check"].fillna("").astype(str)
+    )
+    counts = reason.value_counts().head(limit)
+    return tuple((str(k).strip(), int(v)) for k, v in counts.items())

@@ -1,0 +1,91 @@
+"""The inbox: discover domain files safely, fingerprint them, and group pending keys into ranges."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from workdata.core.domain import Domain
+
+# Partition keys may not hold these (Dagster's rule); such names are reported, never ingested.
+_FORBIDDEN_IN_KEY = ("...", "\a", "\b", "\f", "\n", "\r", "\t", "\v", "\0")
+_TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".lock")
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    """One candidate file: its domain, partition key (path under inbox/<domain>) and fingerprint."""
+
+    domain: str
+    key: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @property
+    def fingerprint(self) -> str:
+        """Cheap change detector; the content hash is taken only when this changes."""
+        return f"{self.size}:{self.mtime_ns}"
+
+
+def scan_inbox(inbox_dir: Path, domains: Iterable[Domain]) -> list[InboxFile]:
+    """Every ingestible file under inbox/<domain>/, sorted by domain and key."""
+    found: list[InboxFile] = []
+    for domain in domains:
+        root = (inbox_dir / domain.name).resolve()
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            key = _key_for(root, path, domain)
+            if key is not None:
+                stat = path.stat()
+                found.append(InboxFile(domain.name, key, path, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def _key_for(root: Path, path: Path, domain: Domain) -> str | None:
+    if not path.is_file() or path.name.startswith(".") or path.name.endswith(_TEMPORARY_SUFFIXES):
+        return None
+    if path.suffix.lower() not in domain.file_suffixes:
+        return None
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        return None  # a symlink pointing out of the inbox is never followed
+    key = path.relative_to(root).as_posix()
+    return None if any(bad in key for bad in _FORBIDDEN_IN_KEY) else key
+
+
+def resolve_in_inbox(inbox_dir: Path, domain: str, key: str) -> Path:
+    """The file behind a partition key; refuses keys that would leave inbox/<domain>."""
+    root = (inbox_dir / domain).resolve()
+    path = (root / key).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise ValueError(f"partition key {key!r} points outside the {domain} inbox")
+    return path
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of the file's content, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def contiguous_ranges(ordered_keys: list[str], pending: set[str], max_size: int) -> list[list[str]]:
+    """Pending keys as runs of neighbours in partition order, each at most `max_size` long."""
+    ranges: list[list[str]] = []
+    current: list[str] = []
+    for key in ordered_keys:
+        if key in pending and len(current) < max_size:
+            current.append(key)
+            continue
+        if current:
+            ranges.append(current)
+        current = [key] if key in pending else []
+    if current:
+        ranges.append(current)
+    return ranges

@@ -1,0 +1,48 @@
+"""What happened to one file, and the run it happened in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from workdata.core.records import ErrorCategory, FileStatus, Stage
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Who is processing: the session, the Dagster run and the attempt number."""
+
+    session_id: str
+    run_id: str | None = None
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """The recorded result of processing one file; a FAILED one always has a category and message."""
+
+    domain: str
+    file_path: str
+    file_hash: str | None
+    status: FileStatus
+    stage: Stage | None = None
+    rows_total: int = 0
+    rows_loaded: int = 0
+    rows_failed: int = 0
+    error_category: ErrorCategory | None = None
+    retryable: bool | None = None
+    user_message: str | None = None
+    error_message: str | None = None
+    top_reasons: tuple[tuple[str, int], ...] = field(default=())
+    failure_log_path: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """True when the file's rows are in the warehouse (now or from an earlier identical load)."""
+        return self.status in (FileStatus.SUCCESS, FileStatus.PARTIAL, FileStatus.SKIPPED)
+
+    @property
+    def top_reason(self) -> str:
+        """The most frequent failure reason, or the file-level message."""
+        if self.top_reasons:
+            return self.top_reasons[0][0]
+        return self.user_message or ""

@@ -1,0 +1,101 @@
+"""Decide which inbox files need a run: new or changed content not yet in the ledger or in flight."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from workdata.core.domain import Domain
+from workdata.core.inbox import InboxFile, contiguous_ranges, file_sha256, scan_inbox
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """An inbox file whose content (sha256) workdata has not processed yet."""
+
+    file: InboxFile
+    sha256: str
+
+
+def hash_with_cache(
+    files: Iterable[InboxFile], cache: Mapping[str, tuple[str, str]]
+) -> dict[str, tuple[str, str]]:
+    """(fingerprint, sha256) per 'domain/key'; files whose fingerprint is unchanged are not re-read."""
+    hashed: dict[str, tuple[str, str]] = {}
+    for f in files:
+        name = f"{f.domain}/{f.key}"
+        cached = cache.get(name)
+        if cached and cached[0] == f.fingerprint:
+            hashed[name] = (cached[0], cached[1])
+            continue
+        try:
+            hashed[name] = (f.fingerprint, file_sha256(f.path))
+        except OSError:
+            continue  # vanished or unreadable between scan and hash: the next scan decides
+    return hashed
+
+
+def pending_files(
+    files: Iterable[InboxFile],
+    hashes: Mapping[str, tuple[str, str]],
+    processed: Mapping[tuple[str, str], str],
+    in_flight: Mapping[str, str] | None = None,
+) -> list[PendingFile]:
+    """Files whose current hash differs from the ledger's and from any run already requested."""
+    in_flight = in_flight or {}
+    pending = []
+    for f in files:
+        name = f"{f.domain}/{f.key}"
+        if name not in hashes:
+            continue
+        sha = hashes[name][1]
+        if processed.get((f.domain, f.key)) != sha and in_flight.get(name) != sha:
+            pending.append(PendingFile(f, sha))
+    return pending
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run to request: neighbouring partition keys of one domain and their content hashes."""
+
+    domain: str
+    keys: tuple[str, ...]
+    hashes: tuple[str, ...]
+
+    @property
+    def run_key(self) -> str:
+        """Deterministic: the same files with the same content never launch twice."""
+        digest = hashlib.sha256("\n".join([self.domain, *self.keys, *self.hashes]).encode())
+        return f"{self.domain}:{digest.hexdigest()[:24]}"
+
+
+def plan_runs(
+    pending: list[PendingFile], existing: Mapping[str, Sequence[str]], max_files: int
+) -> tuple[dict[str, list[str]], list[RunPlan]]:
+    """New partition keys to add per domain, and ranged runs covering every pending file."""
+    new_keys: dict[str, list[str]] = {}
+    plans: list[RunPlan] = []
+    for domain in sorted({p.file.domain for p in pending}):
+        mine = {p.file.key: p.sha256 for p in pending if p.file.domain == domain}
+        known = list(existing.get(domain, ()))
+        known_set = set(known)
+        new_keys[domain] = sorted(k for k in mine if k not in known_set)
+        order = known + new_keys[domain]
+        for keys in contiguous_ranges(order, set(mine), max_files):
+            plans.append(RunPlan(domain, tuple(keys), tuple(mine[k] for k in keys)))
+    return new_keys, plans
+
+
+def discover_pending(
+    inbox_dir: Path,
+    domains: Iterable[Domain],
+    processed: Mapping[tuple[str, str], str],
+    hash_cache: Mapping[str, tuple[str, str]] | None = None,
+    in_flight: Mapping[str, str] | None = None,
+) -> tuple[dict[str, tuple[str, str]], list[PendingFile]]:
+    """Scan the inbox, hash what changed, and return (hashes by 'domain/key', pending files)."""
+    files = scan_inbox(inbox_dir, domains)
+    hashes = hash_with_cache(files, hash_cache or {})
+    return hashes, pending_files(files, hashes, processed, in_flight)

@@ -1,0 +1,197 @@
+"""Readers: raw rows as text with their 1-based source row numbers; unparsable rows kept as MALFORMED."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from workdata.core.errors import MalformedFileError
+
+ROW_INDEX = "row_index"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class MalformedRow:
+    """A source row that could not be parsed into fields, with its raw text."""
+
+    row_index: int
+    raw_line: str
+    reason: str
+
+
+@dataclass
+class RawTable:
+    """Parsed rows as text (index = 1-based source row) plus the rows that would not parse."""
+
+    frame: pd.DataFrame
+    malformed: list[MalformedRow] = field(default_factory=list)
+
+    @property
+    def rows_total(self) -> int:
+        """Every data row the source held, parsed or not."""
+        return len(self.frame) + len(self.malformed)
+
+
+def normalise_header(name: str) -> str:
+    """Header names compare stripped and case-folded."""
+    return name.strip().lower()
+
+
+def read_raw(path: Path) -> RawTable:
+    """Read any supported file into a RawTable; raise MalformedFileError for whole-file problems."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise MalformedFileError(
+            f"Files of type '{path.suffix}' are not supported; use CSV, JSONL or Parquet."
+        )
+    if path.stat().st_size == 0:
+        raise MalformedFileError("The file is empty; it holds no header and no rows.")
+    return reader(path)
+
+
+def read_csv(path: Path) -> RawTable:
+    """CSV via pyarrow; wrong field counts and broken quoting become MalformedRow."""
+    data = path.read_bytes()
+    data = data[len(_BOM) :] if data.startswith(_BOM) else data
+    header = _csv_header(data)
+    malformed: list[MalformedRow] = []
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        malformed.append(MalformedRow((row.number or 0) - 1, row.text, reason))
+        return "skip"
+
+    table = pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.binary()), strings_can_be_null=False
+        ),
+    )
+    row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
+    frame, undecodable = _decode_columns(table, row_index)
+    return _finish(frame, malformed + undecodable)
+
+
+def _csv_header(data: bytes) -> list[str]:
+    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedFileError(
+            "The file is not a readable CSV: its header is not UTF-8 text.", detail=str(exc)
+        ) from exc
+    if "\x00" in text or not text.strip():
+        raise MalformedFileError("The file is not a readable CSV: it has no text header.")
+    header = [normalise_header(name) for name in next(csv.reader([text]))]
+    if len(set(header)) != len(header) or "" in header:
+        raise MalformedFileError("The CSV header has empty or duplicate column names; fix the header.")
+    return header
+
+
+def _fill_row_numbers(n_parsed: int, taken: set[int]) -> list[int]:
+    # Parsed rows occupy, in order, the record numbers not used by skipped rows.
+    candidates = np.arange(1, n_parsed + len(taken) + 1)
+    return np.setdiff1d(candidates, np.fromiter(taken, dtype=np.int64))[:n_parsed].tolist()
+
+
+def _decode_columns(table: pa.Table, row_index: list[int]) -> tuple[pd.DataFrame, list[MalformedRow]]:
+    bad_rows: dict[int, str] = {}
+    columns = {}
+    for name in table.column_names:
+        column = table[name]
+        try:
+            columns[name] = column.cast(pa.string())
+        except pa.ArrowInvalid:
+            values = column.to_pylist()
+            for position, value in enumerate(values):
+                try:
+                    value.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad_rows.setdefault(position, name)
+            columns[name] = pa.array([v.decode("utf-8", "replace") for v in values], pa.string())
+    frame = pa.table(columns).to_pandas()
+    frame.index = pd.Index(row_index, name=ROW_INDEX)
+    malformed = [
+        MalformedRow(row_index[pos], _as_line(table, pos), f"undecodable bytes in column '{col}'")
+        for pos, col in sorted(bad_rows.items())
+    ]
+    return frame.drop(index=[m.row_index for m in malformed]), malformed
+
+
+def _as_line(table: pa.Table, position: int) -> str:
+    cells = [table[name][position].as_py().decode("utf-8", "backslashreplace") for name in table.column_names]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
+
+def read_jsonl(path: Path) -> RawTable:
+    """JSON Lines: one object per non-blank line; anything else is a MalformedRow."""
+    rows: list[dict[str, str]] = []
+    numbers: list[int] = []
+    malformed: list[MalformedRow] = []
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        text = line.decode("utf-8", "backslashreplace")
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            malformed.append(MalformedRow(number, text, f"not a JSON object: {exc}"))
+            continue
+        if not isinstance(record, dict):
+            malformed.append(MalformedRow(number, text, "line is JSON but not an object"))
+            continue
+        rows.append({normalise_header(str(k)): _json_text(v) for k, v in record.items()})
+        numbers.append(number)
+    if not rows and not malformed:
+        raise MalformedFileError("The file holds no JSON rows.")
+    frame = pd.DataFrame(rows, index=pd.Index(numbers, name=ROW_INDEX), dtype="str").fillna("")
+    return _finish(frame, malformed)
+
+
+def _json_text(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def read_parquet(path: Path) -> RawTable:
+    """Parquet: every column rendered as text; a corrupt or truncated file is a MalformedFileError."""
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise MalformedFileError(
+            "The Parquet file is truncated or corrupt; export it again.", detail=str(exc)
+        ) from exc
+    columns = {normalise_header(n): table[n].cast(pa.string()) for n in table.column_names}
+    frame = pa.table(columns).to_pandas().fillna("")
+    frame.index = pd.Index(range(1, table.num_rows + 1), name=ROW_INDEX)
+    return _finish(frame, [])
+
+
+def _finish(frame: pd.DataFrame, malformed: list[MalformedRow]) -> RawTable:
+    if frame.empty and not malformed:
+        raise MalformedFileError("The file has a header but no data rows.")
+    return RawTable(frame=frame, malformed=sorted(malformed, key=lambda m: m.row_index))
+
+
+READERS: dict[str, Callable[[Path], RawTable]] = {
+    ".csv": read_csv,
+    ".jsonl": read_jsonl,
+    ".ndjson": read_jsonl,
+    ".parquet": read_parquet,
+}

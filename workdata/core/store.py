@@ -1,0 +1,196 @@
+"""The DuckDB store: one transaction per file commit, ledger reads, failure-log reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import pyarrow as pa
+
+from workdata.core.connect import Connector
+from workdata.core.domain import Domain
+from workdata.core.outcome import FileOutcome, RunContext
+from workdata.core.records import FAILED_RECORD_COLUMNS
+from workdata.core.session import utc_now
+from workdata.core.store_schema import LEDGER_FIELDS, all_ddl, quote_identifier
+
+# SQL text here is built from module constants only; every value is a bound parameter.
+_UPSERT_STATE = (
+    f"INSERT INTO file_state ({', '.join(LEDGER_FIELDS)}) VALUES ({', '.join('?' * len(LEDGER_FIELDS))}) "
+    "ON CONFLICT (domain, file_path) DO UPDATE SET "
+    + ", ".join(
+        f"{f} = EXCLUDED.{f}" for f in LEDGER_FIELDS if f not in ("domain", "file_path", "first_seen_at")
+    )
+)
+_INSERT_ATTEMPT = (
+    f"INSERT INTO file_attempts ({', '.join(LEDGER_FIELDS)}, finished_at) "
+    f"VALUES ({', '.join('?' * (len(LEDGER_FIELDS) + 1))})"
+)
+
+
+class Store:
+    """Ledger, failed records and warehouse tables in one DuckDB file, reached through `connect`."""
+
+    def __init__(self, connect: Connector, domains: Iterable[Domain]) -> None:
+        self.connect = connect
+        self.domains = {d.name: d for d in domains}
+
+    def ensure_schema(self) -> None:
+        """Create missing tables; safe to call on every run."""
+        with self.connect() as conn:
+            for statement in all_ddl(self.domains.values()):
+                conn.execute(statement)
+
+    def get_state(self, domain: str, file_path: str) -> dict | None:
+        """The ledger row of one file, or None when never seen."""
+        with self.connect() as conn:
+            cursor = conn.execute(
+                "SELECT * FROM file_state WHERE domain = ? AND file_path = ?", [domain, file_path]
+            )
+            row = cursor.fetchone()
+            return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+    def processed_hashes(self) -> dict[tuple[str, str], str]:
+        """(domain, file_path) -> the content hash the ledger last recorded for it."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT domain, file_path, file_hash FROM file_state WHERE file_hash IS NOT NULL"
+            ).fetchall()
+        return {(domain, path): file_hash for domain, path, file_hash in rows}
+
+    def commit_file(
+        self,
+        outcome: FileOutcome,
+        run: RunContext,
+        good: pd.DataFrame | None,
+        failed: pa.Table | None,
+        *,
+        replace_rows: bool = True,
+    ) -> None:
+        """Replace the file's rows and failures and upsert its ledger row, all in one transaction.
+
+        With replace_rows=False only the ledger is written (a transient failure keeps old rows).
+        """
+        table = quote_identifier(outcome.domain)
+        with self.connect() as conn:
+            previous = _previous_attempts(conn, outcome)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                if replace_rows:
+                    self._replace_rows(conn, table, outcome, run, good, failed)
+                self._write_ledger(
+                    conn, outcome, run, previous + 1, logged=failed is None or not failed.num_rows
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _replace_rows(
+        self,
+        conn,
+        table: str,
+        outcome: FileOutcome,
+        run: RunContext,
+        good: pd.DataFrame | None,
+        failed: pa.Table | None,
+    ) -> None:
+        conn.execute(f"DELETE FROM {table} WHERE _source_file = ?", [outcome.file_path])
+        if good is not None and len(good):
+            conn.register("good_rows", _with_lineage(good, outcome, run))
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM good_rows")
+        conn.execute(
+            "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
+            [outcome.domain, outcome.file_path, run.session_id],
+        )
+        if failed is not None and failed.num_rows:
+            conn.register("failed_rows", failed)
+            conn.execute("INSERT INTO failed_records BY NAME SELECT * FROM failed_rows")
+
+    def record_attempt(self, outcome: FileOutcome, run: RunContext) -> None:
+        """Record a skip in the attempt history without touching the file's state."""
+        with self.connect() as conn:
+            conn.execute(_INSERT_ATTEMPT, [*_ledger_values(outcome, run, 0, True), utc_now()])
+
+    def mark_log_written(self, domain: str, file_path: str) -> None:
+        """The file's failed records reached the session CSV."""
+        with self.connect() as conn:
+            conn.execute(
+                "UPDATE file_state SET failure_log_written = TRUE WHERE domain = ? AND file_path = ?",
+                [domain, file_path],
+            )
+
+    def failed_records(
+        self,
+        *,
+        session_id: str | None = None,
+        domain: str | None = None,
+        source_file: str | None = None,
+    ) -> pd.DataFrame:
+        """Failed records in contract column order, filtered, ordered by file and row."""
+        filters = {"session_id": session_id, "domain": domain, "source_file": source_file}
+        where = [f"{k} = ?" for k, v in filters.items() if v is not None]
+        sql = (
+            f"SELECT {', '.join(quote_identifier(c) for c in FAILED_RECORD_COLUMNS)} FROM failed_records"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + ' ORDER BY timestamp, domain, source_file, row_index, error_type, "column"'
+        )
+        with self.connect() as conn:
+            return conn.execute(sql, [v for v in filters.values() if v is not None]).df()
+
+    def attempts(self, session_id: str) -> pd.DataFrame:
+        """Every attempt of a session, in order: what `workdata run` reports."""
+        with self.connect() as conn:
+            return conn.execute(
+                "SELECT * FROM file_attempts WHERE session_id = ? ORDER BY finished_at",
+                [session_id],
+            ).df()
+
+    def _write_ledger(self, conn, outcome: FileOutcome, run: RunContext, attempts: int, logged: bool) -> None:
+        values = _ledger_values(outcome, run, attempts, logged)
+        conn.execute(_UPSERT_STATE, values)
+        conn.execute(_INSERT_ATTEMPT, [*values, utc_now()])
+
+
+def _previous_attempts(conn, outcome: FileOutcome) -> int:
+    row = conn.execute(
+        "SELECT attempts, file_hash FROM file_state WHERE domain = ? AND file_path = ?",
+        [outcome.domain, outcome.file_path],
+    ).fetchone()
+    return int(row[0]) if row and row[1] == outcome.file_hash else 0
+
+
+def _ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged: bool) -> list:
+    now = utc_now()
+    return [
+        outcome.domain,
+        outcome.file_path,
+        outcome.file_hash,
+        str(outcome.status),
+        outcome.stage and str(outcome.stage),
+        outcome.error_category and str(outcome.error_category),
+        outcome.retryable,
+        outcome.user_message,
+        outcome.error_message,
+        outcome.rows_total,
+        outcome.rows_loaded,
+        outcome.rows_failed,
+        attempts,
+        now,
+        now,
+        None,
+        run.run_id,
+        run.session_id,
+        None,
+        outcome.failure_log_path,
+        logged,
+    ]
+
+
+def _with_lineage(good: pd.DataFrame, outcome: FileOutcome, run: RunContext) -> pa.Table:
+    frame = good.reset_index(names="_row_index")
+    frame["_source_file"] = outcome.file_path
+    frame["_file_hash"] = outcome.file_hash
+    frame["_run_id"] = run.run_id
+    frame["_loaded_at"] = pd.Timestamp(utc_now())
+    return pa.Table.from_pandas(frame, preserve_index=False)

@@ -1,0 +1,85 @@
+"""DDL of the DuckDB store: ledger, attempts, failed records and one warehouse table per domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from workdata.core.domain import Domain
+
+LINEAGE_COLUMNS = (
+    ("_source_file", "VARCHAR"),
+    ("_row_index", "BIGINT"),
+    ("_file_hash", "VARCHAR"),
+    ("_run_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMPTZ"),
+)
+
+FAILED_RECORDS_DDL = """
+CREATE TABLE IF NOT EXISTS failed_records (
+    session_id VARCHAR NOT NULL, timestamp VARCHAR NOT NULL, domain VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL, row_index BIGINT NOT NULL, error_type VARCHAR NOT NULL,
+    raw_data VARCHAR NOT NULL, "column" VARCHAR, "check" VARCHAR, message VARCHAR NOT NULL,
+    run_id VARCHAR, attempt INTEGER NOT NULL, file_hash VARCHAR NOT NULL
+)"""
+
+_LEDGER_COLUMNS = """
+    domain VARCHAR NOT NULL, file_path VARCHAR NOT NULL, file_hash VARCHAR, status VARCHAR NOT NULL,
+    stage VARCHAR, error_category VARCHAR, retryable BOOLEAN, user_message VARCHAR,
+    error_message VARCHAR, rows_total BIGINT, rows_loaded BIGINT, rows_failed BIGINT,
+    attempts INTEGER NOT NULL DEFAULT 0, first_seen_at TIMESTAMPTZ, last_attempt_at TIMESTAMPTZ,
+    next_retry_at TIMESTAMPTZ, run_id VARCHAR, session_id VARCHAR, quarantine_path VARCHAR,
+    failure_log_path VARCHAR, failure_log_written BOOLEAN NOT NULL DEFAULT TRUE"""
+
+FILE_STATE_DDL = (
+    f"CREATE TABLE IF NOT EXISTS file_state ({_LEDGER_COLUMNS},\n    PRIMARY KEY (domain, file_path))"
+)
+FILE_ATTEMPTS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS file_attempts ({_LEDGER_COLUMNS},\n    finished_at TIMESTAMPTZ)"
+)
+
+# Columns of file_state that one commit writes, in a fixed order for parameter binding.
+LEDGER_FIELDS = (
+    "domain",
+    "file_path",
+    "file_hash",
+    "status",
+    "stage",
+    "error_category",
+    "retryable",
+    "user_message",
+    "error_message",
+    "rows_total",
+    "rows_loaded",
+    "rows_failed",
+    "attempts",
+    "first_seen_at",
+    "last_attempt_at",
+    "next_retry_at",
+    "run_id",
+    "session_id",
+    "quarantine_path",
+    "failure_log_path",
+    "failure_log_written",
+)
+
+
+def quote_identifier(name: str) -> str:
+    """Double-quote a SQL identifier (domain names are validated identifiers already)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def domain_table_ddl(domain: Domain) -> str:
+    """CREATE TABLE for a domain's warehouse table, typed by its schema, plus lineage."""
+    columns = [*domain.warehouse_columns, *LINEAGE_COLUMNS]
+    body = ",\n    ".join(f"{quote_identifier(n)} {t}" for n, t in columns)
+    return f"CREATE TABLE IF NOT EXISTS {quote_identifier(domain.name)} (\n    {body}\n)"
+
+
+def all_ddl(domains: Iterable[Domain]) -> list[str]:
+    """Every statement needed to bring an empty database up to date."""
+    return [
+        FAILED_RECORDS_DDL,
+        FILE_STATE_DDL,
+        FILE_ATTEMPTS_DDL,
+        *(domain_table_ddl(d) for d in domains),
+    ]

@@ -1,0 +1,1 @@
+"""Dagster wiring of workdata: thin definitions that call into workdata.core."""

@@ -1,0 +1,101 @@
+"""One partitioned asset per domain: each partition is one source file, loaded or failed honestly."""
+
+import warnings
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_duckdb import DuckDBResource
+
+from workdata.core.domain import Domain
+from workdata.core.inbox import resolve_in_inbox
+from workdata.core.outcome import FileOutcome, RunContext
+from workdata.core.pipeline import process_file, record_failure
+from workdata.core.records import Stage
+from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
+from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.resources import WorkdataResource, store_for
+from workdata.defs.session import session_id_for
+from workdata.domains import DOMAINS
+
+DUCKDB_POOL = "duckdb_writer"
+PROGRESS_MARKER = "workdata file done:"
+
+
+def file_metadata(outcome: FileOutcome, session_id: str) -> dict[str, dg.MetadataValue]:
+    """Materialization metadata of one loaded file."""
+    metadata = {
+        "status": dg.MetadataValue.text(str(outcome.status)),
+        "rows_total": dg.MetadataValue.int(outcome.rows_total),
+        "rows_loaded": dg.MetadataValue.int(outcome.rows_loaded),
+        "rows_failed": dg.MetadataValue.int(outcome.rows_failed),
+        "file_hash": dg.MetadataValue.text(outcome.file_hash or ""),
+        "session_id": dg.MetadataValue.text(session_id),
+        "top_failure_reasons": dg.MetadataValue.md(reasons_markdown(outcome)),
+    }
+    if outcome.failure_log_path:
+        metadata["failure_log"] = dg.MetadataValue.path(outcome.failure_log_path)
+    return metadata
+
+
+def build_domain_asset(domain: Domain) -> dg.AssetsDefinition:
+    """The ingest asset of `domain`: any number of file partitions in one run."""
+
+    with warnings.catch_warnings():
+        # backfill_policy is "beta" but is the documented way to take many files in one run.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return _define(domain)
+
+
+def _define(domain: Domain) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=domain.name,
+        partitions_def=FILE_PARTITIONS[domain.name],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        output_required=False,
+        pool=DUCKDB_POOL,
+        group_name="ingest",
+        kinds={"duckdb", "pandas"},
+        description=domain.description,
+        metadata={"business_key": ", ".join(domain.business_key)},
+    )
+    def _ingest(
+        context: AssetExecutionContext, workdata: WorkdataResource, duckdb: DuckDBResource
+    ) -> Iterator[dg.AssetMaterialization]:
+        settings = workdata.settings()
+        store = store_for(duckdb)
+        store.ensure_schema()
+        run = RunContext(session_id_for(context), context.run_id, context.retry_number + 1)
+        log_path = settings.failure_log_path(run.session_id)
+        failed: list[FileOutcome] = []
+        for key in context.partition_keys:
+            try:
+                path = resolve_in_inbox(settings.inbox_dir, domain.name, key)
+                outcome = process_file(domain, path, key, store, run, log_path)
+            except ValueError as exc:
+                outcome = record_failure(domain, key, None, exc, Stage.DISCOVER, store, run)
+            context.log.info(f"{PROGRESS_MARKER} {key} {outcome.status} {outcome.top_reason}")
+            if outcome.loaded:
+                yield dg.AssetMaterialization(
+                    asset_key=context.asset_key,
+                    partition=key,
+                    metadata=file_metadata(outcome, run.session_id),
+                )
+            else:
+                failed.append(outcome)
+        if failed:
+            raise dg.Failure(
+                description=failure_summary(failed),
+                metadata={
+                    "failed_files": dg.MetadataValue.md(failed_files_markdown(failed)),
+                    "session_id": run.session_id,
+                },
+                allow_retries=any(o.retryable for o in failed),
+            )
+
+    return _ingest
+
+
+DOMAIN_ASSETS: dict[str, dg.AssetsDefinition] = {
+    name: build_domain_asset(domain) for name, domain in DOMAINS.items()
+}

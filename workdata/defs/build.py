@@ -1,0 +1,21 @@
+"""Assemble the code location's Definitions for a given set of settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from workdata.core.settings import WorkdataSettings
+from workdata.defs.assets import DOMAIN_ASSETS
+from workdata.defs.jobs import INGEST_JOBS
+from workdata.defs.resources import build_resources
+from workdata.defs.sensors import inbox_sensor
+
+
+def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
+    """Assets, jobs, sensors and resources of workdata, with paths from `settings`."""
+    return dg.Definitions(
+        assets=list(DOMAIN_ASSETS.values()),
+        jobs=list(INGEST_JOBS.values()),
+        sensors=[inbox_sensor],
+        resources=build_resources(settings),
+    )

@@ -1,0 +1,36 @@
+"""One ingest job per domain (in-process executor: a run is one step over many files)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from workdata.core.planning import RunPlan
+from workdata.core.session import SESSION_TAG
+from workdata.defs.assets import DOMAIN_ASSETS
+from workdata.defs.partitions import FILE_PARTITIONS
+
+
+def job_name(domain: str) -> str:
+    """Name of the ingest job of `domain`."""
+    return f"ingest_{domain}"
+
+
+INGEST_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
+    domain: dg.define_asset_job(
+        name=job_name(domain),
+        selection=dg.AssetSelection.assets(asset),
+        partitions_def=FILE_PARTITIONS[domain],
+        executor_def=dg.in_process_executor,
+        description=f"Ingest {domain} files: one partition per file, many files per run.",
+    )
+    for domain, asset in DOMAIN_ASSETS.items()
+}
+
+
+def run_tags(plan: RunPlan, session_id: str) -> dict[str, str]:
+    """Tags of a ranged ingest run: the partition range and the session."""
+    return {
+        "dagster/asset_partition_range_start": plan.keys[0],
+        "dagster/asset_partition_range_end": plan.keys[-1],
+        SESSION_TAG: session_id,
+    }

@@ -1,0 +1,58 @@
+"""Resources: workdata's paths (pydantic settings underneath) and the DuckDB warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from workdata.core.settings import WorkdataSettings
+from workdata.core.store import Store
+from workdata.domains import DOMAINS
+
+
+class WorkdataResource(dg.ConfigurableResource):
+    """Where the inbox, the failure logs and the warehouse live; unset fields use WORKDATA_* defaults."""
+
+    home: str | None = None
+    inbox_dir: str | None = None
+    logs_dir: str | None = None
+    duckdb_path: str | None = None
+    run_batch_size: int = 100
+
+    def settings(self) -> WorkdataSettings:
+        """The resolved settings for this run or tick."""
+        given = {k: v for k, v in self.model_dump().items() if v is not None}
+        return WorkdataSettings(**given)
+
+
+def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the code location, pinned to `settings`' paths."""
+    return {
+        "workdata": WorkdataResource(
+            home=str(settings.home),
+            inbox_dir=str(settings.inbox_dir),
+            logs_dir=str(settings.logs_dir),
+            duckdb_path=str(settings.duckdb_path),
+            run_batch_size=settings.run_batch_size,
+        ),
+        "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
+    }
+
+
+def store_for(duckdb_resource: DuckDBResource) -> Store:
+    """A Store whose every connection comes from the DuckDBResource and is always closed."""
+
+    @contextmanager
+    def connect() -> Iterator[duckdb.DuckDBPyConnection]:
+        # DuckDBResource does not close its connection when the block raises; we do.
+        with duckdb_resource.get_connection() as connection:
+            try:
+                yield connection
+            finally:
+                connection.close()
+
+    return Store(connect, DOMAINS.values())

@@ -1,0 +1,68 @@
+"""The inbox sensor: new or changed files become dynamic partitions and a few batched runs."""
+
+import json
+
+import dagster as dg
+import duckdb
+
+from workdata.core.connect import duckdb_connector
+from workdata.core.planning import discover_pending, plan_runs
+from workdata.core.session import new_session_id
+from workdata.core.store import Store
+from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
+from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.resources import WorkdataResource
+from workdata.domains import DOMAINS
+
+
+def _load_cursor(raw: str | None) -> tuple[dict, dict]:
+    data = json.loads(raw) if raw else {}
+    return data.get("hashes", {}), data.get("requested", {})
+
+
+@dg.sensor(
+    name="inbox_sensor",
+    jobs=list(INGEST_JOBS.values()),
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Finds new or changed files in inbox/<domain>/, adds one partition per file "
+    "and requests few ranged runs (one session per tick).",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
+    """Find new or changed domain files, add their partitions and request batched runs."""
+    settings = workdata.settings()
+    cached, requested = _load_cursor(context.cursor)
+    try:
+        store = Store(duckdb_connector(settings.duckdb_path, attempts=3), DOMAINS.values())
+        store.ensure_schema()
+        processed = store.processed_hashes()
+    except duckdb.Error as exc:
+        return dg.SkipReason(
+            f"The warehouse is busy or unreadable ({type(exc).__name__}); next tick retries."
+        )
+    # Forget requests the ledger has caught up with; keep the rest so nothing launches twice.
+    requested = {n: sha for n, sha in requested.items() if processed.get(tuple(n.split("/", 1))) != sha}
+    hashes, pending = discover_pending(settings.inbox_dir, DOMAINS.values(), processed, cached, requested)
+    if not pending:
+        return dg.SensorResult(
+            skip_reason=f"No new or changed files among {len(hashes)} in the inbox.",
+            cursor=json.dumps({"hashes": hashes, "requested": requested}),
+        )
+    existing = {d: context.instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in DOMAINS}
+    new_keys, plans = plan_runs(pending, existing, settings.run_batch_size)
+    session_id = new_session_id()
+    requested.update({f"{p.file.domain}/{p.file.key}": p.sha256 for p in pending})
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=plan.run_key,
+                job_name=job_name(plan.domain),
+                tags=run_tags(plan, session_id),
+            )
+            for plan in plans
+        ],
+        dynamic_partitions_requests=[
+            FILE_PARTITIONS[domain].build_add_request(keys) for domain, keys in new_keys.items() if keys
+        ],
+        cursor=json.dumps({"hashes": hashes, "requested": requested}),
+    )

@@ -1,0 +1,1 @@
+"""Deterministic demo data with ground truth: clean files, dirty files, whole-file failures."""
