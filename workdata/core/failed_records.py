@@ -49,6 +49,7 @@ def build_failed_records(
         attempt=run.attempt,
         file_hash=file_hash,
     )
+    records = records.astype({"row_index": "int64", "attempt": "int64"})
     records = records.sort_values(["row_index", "error_type", "column"], kind="stable")
     return records[[*FAILED_RECORD_COLUMNS, "file_hash"]].reset_index(drop=True)
 
@@ -58,8 +59,7 @@ def to_arrow(records: pd.DataFrame) -> pa.Table:
     schema = pa.schema(
         [(name, pa.int64() if name in ("row_index", "attempt") else pa.string()) for name in records.columns]
     )
-    frame = records.astype({"row_index": "int64", "attempt": "int64"})
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    return pa.Table.from_pandas(records, schema=schema, preserve_index=False)
 
 
 def top_reasons(records: pd.DataFrame, limit: int = 5) -> tuple[tuple[str, int], ...]:

@@ -1,0 +1,42 @@
+"""Checks of DESIGN section 4's invariants against the store; each returns plain-text violations."""
+
+from __future__ import annotations
+
+from workdata.core.store import Store
+from workdata.core.store_schema import quote_identifier
+
+
+def reconciliation_violations(store: Store) -> list[str]:
+    """Invariant 1: rows_total = loaded + failed rows, and the warehouse holds exactly rows_loaded."""
+    violations: list[str] = []
+    with store.connect() as conn:
+        for name in store.domains:
+            table = quote_identifier(name)
+            rows = conn.execute(
+                f"""
+                SELECT s.file_path, s.status, s.rows_total, s.rows_loaded,
+                       (SELECT count(*) FROM {table} w WHERE w._source_file = s.file_path),
+                       (SELECT count(DISTINCT f.row_index) FROM failed_records f
+                        WHERE f.domain = s.domain AND f.source_file = s.file_path
+                          AND f.session_id = s.session_id)
+                FROM file_state s WHERE s.domain = ? AND s.status IN ('SUCCESS', 'PARTIAL', 'FAILED')
+                """,
+                [name],
+            ).fetchall()
+            for path, status, total, loaded, in_warehouse, failed in rows:
+                if in_warehouse != loaded:
+                    violations.append(f"{name}/{path}: warehouse holds {in_warehouse}, ledger says {loaded}")
+                if status != "FAILED" or failed:
+                    if total != loaded + failed:
+                        violations.append(f"{name}/{path}: {total} rows != {loaded} loaded + {failed} failed")
+    return violations
+
+
+def unrecorded_failures(store: Store) -> list[str]:
+    """Invariant 4: no FAILED file lacks a category and a user message."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            "SELECT domain, file_path FROM file_state WHERE status = 'FAILED' "
+            "AND (error_category IS NULL OR user_message IS NULL OR user_message = '')"
+        ).fetchall()
+    return [f"{domain}/{path}: FAILED without category or message" for domain, path in rows]

@@ -1,0 +1,36 @@
+import os
+
+import pytest
+
+from workdata.core.inbox import contiguous_ranges, file_sha256, resolve_in_inbox, scan_inbox
+from workdata.domains import DOMAINS
+
+
+def test_scan_finds_domain_files_and_ignores_temporary_hidden_and_foreign(tmp_path):
+    root = tmp_path / "annuity_income"
+    (root / "sub").mkdir(parents=True)
+    for name in ("a.csv", "sub/b.jsonl", "c.parquet", ".hidden.csv", "d.csv.part", "e.tmp", "notes.txt"):
+        (root / name).write_text("x")
+    (tmp_path / "outside.csv").write_text("x")
+    os.symlink(tmp_path / "outside.csv", root / "escape.csv")
+    keys = [f.key for f in scan_inbox(tmp_path, DOMAINS.values())]
+    assert keys == ["a.csv", "c.parquet", "sub/b.jsonl"]
+
+
+def test_partition_keys_cannot_escape_the_inbox(tmp_path):
+    (tmp_path / "annuity_income").mkdir()
+    with pytest.raises(ValueError):
+        resolve_in_inbox(tmp_path, "annuity_income", "../annuity_performance/x.csv")
+    assert resolve_in_inbox(tmp_path, "annuity_income", "a/b.csv").name == "b.csv"
+
+
+def test_sha256_of_content(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    assert file_sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_contiguous_ranges_split_on_gaps_and_size():
+    order = list("abcdefgh")
+    assert contiguous_ranges(order, set("abdefh"), 2) == [["a", "b"], ["d", "e"], ["f"], ["h"]]
+    assert contiguous_ranges(order, set(), 5) == []

@@ -1,0 +1,167 @@
+"""The path of one file over the whole demo inbox, checked against the demo's ground truth."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from workdata.core.connect import duckdb_connector
+from workdata.core.failure_log import read_failures
+from workdata.core.invariants import reconciliation_violations, unrecorded_failures
+from workdata.core.outcome import RunContext
+from workdata.core.pipeline import process_file
+from workdata.core.records import FileStatus
+from workdata.core.settings import WorkdataSettings
+from workdata.core.store import Store
+from workdata.demo.files import make_rows, write_csv, write_demo
+from workdata.domains import DOMAINS
+from workdata_tests.conftest import TEST_BIG_ROWS
+
+
+def ingest_all(settings, store, run, demo):
+    log_path = settings.failure_log_path(run.session_id)
+    return {
+        (f.domain, f.key): process_file(
+            DOMAINS[f.domain], settings.inbox_dir / f.domain / f.key, f.key, store, run, log_path
+        )
+        for f in demo
+    }
+
+
+def snapshot(store) -> dict[str, pd.DataFrame]:
+    with store.connect() as conn:
+        tables = ["failed_records", "file_state", *store.domains]
+        return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY ALL').df() for t in tables}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The demo inbox ingested once for this module's read-only tests."""
+    home = tmp_path_factory.mktemp("wd")
+    settings = WorkdataSettings(home=home, logs_dir=home / "logs")
+    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
+    store.ensure_schema()
+    run = RunContext(session_id="etl_20241130_101500_abc123", run_id="run-1")
+    demo = write_demo(settings.inbox_dir, big_rows=TEST_BIG_ROWS)
+    return settings, store, run, demo, ingest_all(settings, store, run, demo)
+
+
+@pytest.fixture
+def ingested(world):
+    return world[4]
+
+
+@pytest.fixture
+def settings(world):
+    return world[0]
+
+
+@pytest.fixture
+def store(world):
+    return world[1]
+
+
+@pytest.fixture
+def run(world):
+    return world[2]
+
+
+@pytest.fixture
+def demo(world):
+    return world[3]
+
+
+def test_every_file_ends_with_its_planted_status(ingested, demo):
+    for f in demo:
+        outcome = ingested[(f.domain, f.key)]
+        assert outcome.status == f.status, f.key
+        if f.status == FileStatus.FAILED:
+            assert outcome.error_category == f.category, f.key
+            assert outcome.user_message and len(outcome.user_message) < 200
+
+
+def test_every_planted_defect_is_captured_with_type_row_and_raw_data(ingested, store, demo):
+    records = store.failed_records()
+    for f in (f for f in demo if f.defects):
+        mine = records[records["source_file"] == f.key]
+        for d in f.defects:
+            rows = mine[mine["row_index"] == d.row_index]
+            assert (rows["error_type"] == d.error_type).any(), (f.key, d)
+            if d.column is not None:
+                assert (rows["column"] == d.column).any(), (f.key, d)
+            raw = json.loads(rows["raw_data"].iloc[0])
+            assert isinstance(raw, dict) and raw
+            if d.error_type == "MALFORMED_ROW":
+                assert raw["_raw_line"]
+        assert set(mine["row_index"]) == {d.row_index for d in f.defects}, "false positives"
+        assert ingested[(f.domain, f.key)].rows_failed == len({d.row_index for d in f.defects})
+
+
+def test_every_defect_class_is_planted_and_found(ingested, store, demo):
+    classes = {d.defect for f in demo for d in f.defects}
+    assert classes >= {
+        "unparsable_date",
+        "text_in_number",
+        "missing_required",
+        "out_of_range",
+        "unknown_category",
+        "duplicate_key",
+        "unknown_plan",
+        "unknown_company",
+        "wrong_field_count",
+        "quoted_newline",
+        "undecodable_bytes",
+        "broken_json",
+    }
+
+
+def test_session_csv_matches_failed_records(ingested, store, settings, run):
+    csv = read_failures(settings.failure_log_path(run.session_id))
+    db = store.failed_records(session_id=run.session_id)
+    assert len(csv) == len(db) > 0
+    key = ["source_file", "row_index", "error_type", "column"]
+    db_keys = sorted(db[key].fillna("").astype(str).to_numpy().tolist())
+    csv_keys = sorted(csv[key].astype(str).to_numpy().tolist())
+    assert csv_keys == db_keys
+
+
+def test_invariants_hold_after_ingest(ingested, store, settings, demo):
+    assert reconciliation_violations(store) == []
+    assert unrecorded_failures(store) == []
+    states = store.processed_hashes()
+    assert {(f.domain, f.key) for f in demo} <= set(states)
+
+
+def test_running_again_changes_nothing(ingested, store, settings, demo):
+    before = snapshot(store)
+    later = RunContext(session_id="etl_20241201_000000_ffffff", run_id="run-2")
+    again = ingest_all(settings, store, later, demo)
+    after = snapshot(store)
+    loaded = [k for k, o in again.items() if o.status == FileStatus.SKIPPED]
+    assert len(loaded) == sum(1 for f in demo if f.status != FileStatus.FAILED)
+    for name in ("failed_records", *store.domains):
+        pd.testing.assert_frame_equal(before[name], after[name])
+    assert not settings.failure_log_path(later.session_id).exists()
+
+
+def test_changed_file_replaces_its_rows(tmp_path):
+    settings = WorkdataSettings(home=tmp_path, logs_dir=tmp_path / "logs")
+    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
+    store.ensure_schema()
+    run = RunContext(session_id="etl_20241130_101500_abc123")
+    domain = DOMAINS["annuity_performance"]
+    path = settings.inbox_dir / domain.name / "perf_2024-07.csv"
+    write_csv(path, make_rows(domain.name, 1, "2024-07", 50))
+    first = process_file(domain, path, "perf_2024-07.csv", store, run, settings.failure_log_path("x"))
+    assert (first.status, first.rows_loaded) == (FileStatus.SUCCESS, 50)
+    frame = pd.read_csv(path, dtype="str", keep_default_na=False).head(10)
+    frame.loc[3, "member_count"] = "-5"
+    write_csv(path, frame.to_dict("records"))
+    outcome = process_file(domain, path, "perf_2024-07.csv", store, run, settings.failure_log_path("x"))
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_failed) == (FileStatus.PARTIAL, 9, 1)
+    with store.connect() as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM annuity_performance WHERE _source_file = 'perf_2024-07.csv'"
+        ).fetchone()[0]
+    assert count == 9
+    assert reconciliation_violations(store) == []

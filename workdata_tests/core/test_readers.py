@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from workdata.core.errors import MalformedFileError
+from workdata.core.readers import read_raw
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_csv_rows_keep_source_numbers_around_malformed_rows(tmp_path):
+    data = b'a,b,c\n1,2,3\n4,5\n"x\ny",7,8\n9,10,11,12\n13,14,15\n'
+    raw = read_raw(write(tmp_path, "f.csv", data))
+    assert list(raw.frame.index) == [1, 3, 5]
+    assert raw.frame.loc[3, "a"] == "x\ny"
+    assert [(m.row_index, m.raw_line) for m in raw.malformed] == [(2, "4,5"), (4, "9,10,11,12")]
+    assert raw.rows_total == 5
+
+
+def test_csv_undecodable_bytes_become_malformed_rows_with_the_raw_line(tmp_path):
+    raw = read_raw(write(tmp_path, "f.csv", b"a,b\n1,2\n\xff\xfe,3\n4,5\n"))
+    assert list(raw.frame.index) == [1, 3]
+    [bad] = raw.malformed
+    assert bad.row_index == 2
+    assert "\\xff\\xfe" in bad.raw_line
+    assert "undecodable" in bad.reason
+
+
+def test_csv_unbalanced_quote_does_not_crash_and_keeps_the_text(tmp_path):
+    raw = read_raw(write(tmp_path, "f.csv", b'a,b\n1,2\n"open,3\n4,5\n'))
+    assert list(raw.frame.index) == [1]
+    assert "open" in raw.malformed[0].raw_line and "4,5" in raw.malformed[0].raw_line
+
+
+def test_csv_header_is_normalised_and_bom_dropped(tmp_path):
+    raw = read_raw(write(tmp_path, "f.csv", b"\xef\xbb\xbf A ,B\r\n1,2\r\n"))
+    assert list(raw.frame.columns) == ["a", "b"]
+    assert raw.frame.loc[1, "b"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("header.csv", b"a,b\n", "no data rows"),
+        ("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "not a readable CSV"),
+        ("dup.csv", b"a,a\n1,2\n", "duplicate"),
+        ("x.txt", b"a\n1\n", "not supported"),
+        ("bad.parquet", b"PAR1 truncated", "truncated or corrupt"),
+    ],
+)
+def test_whole_file_problems_raise_malformed_file_error(tmp_path, name, data, message):
+    with pytest.raises(MalformedFileError) as caught:
+        read_raw(write(tmp_path, name, data))
+    assert message in caught.value.user_message
+    assert caught.value.retryable is False
+
+
+def test_jsonl_broken_lines_and_non_objects_are_malformed(tmp_path):
+    data = b'{"a": 1, "b": "x"}\n\n{"a": 2\n[1, 2]\n{"a": null, "b": "\xff"}\n{"a": 3}\n'
+    raw = read_raw(write(tmp_path, "f.jsonl", data))
+    assert list(raw.frame.index) == [1, 6]
+    assert raw.frame.loc[1, "a"] == "1"
+    assert raw.frame.loc[6, "b"] == ""
+    assert [m.row_index for m in raw.malformed] == [3, 4, 5]
+
+
+def test_parquet_columns_become_text_with_row_numbers(tmp_path):
+    path = tmp_path / "f.parquet"
+    pq.write_table(pa.table({"A": [1, 2], "b": ["x", None]}), path)
+    raw = read_raw(path)
+    assert list(raw.frame.index) == [1, 2]
+    assert raw.frame.loc[1, "a"] == "1" and raw.frame.loc[2, "b"] == ""

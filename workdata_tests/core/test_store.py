@@ -1,0 +1,83 @@
+import pandas as pd
+import pytest
+
+from workdata.core.failed_records import build_failed_records, to_arrow
+from workdata.core.outcome import FileOutcome
+from workdata.core.readers import RawTable
+from workdata.core.records import FileStatus
+from workdata.core.validation import validate
+from workdata.demo.files import make_rows
+from workdata.domains import DOMAINS
+
+DOMAIN = DOMAINS["annuity_income"]
+
+
+def good_rows(count: int) -> pd.DataFrame:
+    raw = pd.DataFrame(make_rows(DOMAIN.name, 3, "2024-10", count), dtype="str")
+    raw.index = pd.Index(range(1, count + 1), name="row_index")
+    return validate(DOMAIN, raw).good
+
+
+def outcome(file_hash: str, loaded: int, status=FileStatus.SUCCESS) -> FileOutcome:
+    return FileOutcome(DOMAIN.name, "f.csv", file_hash, status, rows_total=loaded, rows_loaded=loaded)
+
+
+def warehouse_count(store) -> int:
+    with store.connect() as conn:
+        return conn.execute("SELECT count(*) FROM annuity_income WHERE _source_file = 'f.csv'").fetchone()[0]
+
+
+def test_commit_writes_rows_lineage_and_ledger(store, run):
+    store.commit_file(outcome("h1", 20), run, good_rows(20), None)
+    assert warehouse_count(store) == 20
+    state = store.get_state(DOMAIN.name, "f.csv")
+    assert (state["status"], state["file_hash"], state["attempts"], state["rows_loaded"]) == (
+        "SUCCESS",
+        "h1",
+        1,
+        20,
+    )
+    with store.connect() as conn:
+        lineage = conn.execute(
+            "SELECT min(_row_index), max(_row_index), any_value(_run_id) FROM annuity_income"
+        ).fetchone()
+    assert lineage == (1, 20, run.run_id)
+
+
+def test_failed_commit_rolls_back_to_the_previous_state(store, run):
+    store.commit_file(outcome("h1", 20), run, good_rows(20), None)
+    broken = good_rows(5).astype({"invoice_count": "str"})
+    broken["invoice_count"] = "not a number"
+    with pytest.raises(Exception, match="(?i)conver|cast"):
+        store.commit_file(outcome("h2", 5), run, broken, None)
+    assert warehouse_count(store) == 20
+    assert store.get_state(DOMAIN.name, "f.csv")["file_hash"] == "h1"
+
+
+def test_new_content_replaces_rows_and_resets_attempts(store, run):
+    store.commit_file(outcome("h1", 20), run, good_rows(20), None)
+    store.commit_file(outcome("h1", 20), run, good_rows(20), None)
+    assert store.get_state(DOMAIN.name, "f.csv")["attempts"] == 2
+    store.commit_file(outcome("h2", 7), run, good_rows(7), None)
+    assert warehouse_count(store) == 7
+    assert store.get_state(DOMAIN.name, "f.csv")["attempts"] == 1
+    assert store.processed_hashes() == {(DOMAIN.name, "f.csv"): "h2"}
+
+
+def test_ledger_only_commit_keeps_rows(store, run):
+    store.commit_file(outcome("h1", 20), run, good_rows(20), None)
+    store.commit_file(outcome("h1", 0, FileStatus.FAILED), run, None, None, replace_rows=False)
+    assert warehouse_count(store) == 20
+    assert store.get_state(DOMAIN.name, "f.csv")["status"] == "FAILED"
+
+
+def test_failed_records_of_a_rerun_in_the_same_session_are_replaced(store, run):
+    raw = pd.DataFrame(make_rows(DOMAIN.name, 3, "2024-10", 4), dtype="str")
+    raw.index = pd.Index(range(1, 5), name="row_index")
+    raw.loc[2, "fee_rate"] = "abc"
+    result = validate(DOMAIN, raw)
+    records = to_arrow(build_failed_records(DOMAIN.name, "f.csv", "h1", RawTable(raw), result.failures, run))
+    for _ in range(2):
+        store.commit_file(outcome("h1", 3, FileStatus.PARTIAL), run, result.good, records)
+    stored = store.failed_records(session_id=run.session_id)
+    assert len(stored) == 1 and stored["row_index"][0] == 2
