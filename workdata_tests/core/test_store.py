@@ -48,7 +48,7 @@ def test_failed_commit_rolls_back_to_the_previous_state(store, run):
     store.commit_file(outcome("h1", 20), run, good_rows(20), None)
     broken = good_rows(5).astype({"invoice_count": "str"})
     broken["invoice_count"] = "not a number"
-    with pytest.raises(Exception, match="(?i)conver|cast"):
+    with pytest.raises(Exception, match=r"(?i)conver|cast"):
         store.commit_file(outcome("h2", 5), run, broken, None)
     assert warehouse_count(store) == 20
     assert store.get_state(DOMAIN.name, "f.csv")["file_hash"] == "h1"
