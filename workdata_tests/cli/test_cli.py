@@ -1,0 +1,88 @@
+"""`workdata` as a new user runs it: a real subprocess, a persistent instance, real files."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+from workdata.core.failure_log import read_failures
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def workdata(env, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "workdata.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
+    env |= {"WORKDATA_HOME": str(home), "WORKDATA_LOGS_DIR": str(home / "logs"), "COLUMNS": "200"}
+    return home, env, workdata(env, "run", "--demo")
+
+
+def test_demo_prints_summary_link_and_passes_its_check(demo_run):
+    home, _, result = demo_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Processed 22 files: 6 loaded, 6 partial, 10 failed" in out
+    assert "broken/perf_not_csv.csv" in out and "not a readable CSV" in out
+    assert "Demo check passed" in out
+    path = re.search(r"Saved failure log to (\S+)", out).group(1)
+    assert Path(path).parent == home / "logs"
+    assert re.fullmatch(r"wdh_etl_failures_etl_\d{8}_\d{6}_[0-9a-f]{6}\.csv", Path(path).name)
+    assert len(read_failures(Path(path))) > 0
+    assert "Traceback" not in result.stderr
+
+
+def test_runs_persist_in_the_instance_for_the_ui(demo_run):
+    home, _, _ = demo_run
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home / "dagster_home")))
+    runs = instance.get_runs()
+    assert {r.job_name for r in runs} == {"ingest_annuity_performance", "ingest_annuity_income"}
+    assert len(runs) == 2
+    assert all(r.tags["workdata/session_id"].startswith("etl_") for r in runs)
+    assert (home / "dagster_home" / "dagster.yaml").exists()
+    keys = instance.get_dynamic_partitions("annuity_income_files")
+    assert len(keys) == 11
+
+
+def test_second_run_finds_nothing_new_and_export_regenerates_the_csv(demo_run, tmp_path):
+    home, env, first = demo_run
+    again = workdata(env, "run")
+    assert again.returncode == 0 and "Nothing new" in again.stdout
+    session = re.search(r"Session (etl_\S+):", first.stdout).group(1)
+    out = tmp_path / "export.csv"
+    exported = workdata(env, "failures", "export", "--session", session, "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    original = read_failures(home / "logs" / f"wdh_etl_failures_{session}.csv")
+    regenerated = read_failures(out)
+    key = ["source_file", "row_index", "error_type", "column", "raw_data", "message"]
+    assert sorted(map(tuple, original[key].to_numpy())) == sorted(map(tuple, regenerated[key].to_numpy()))
+
+
+def test_a_failed_file_makes_run_exit_non_zero(demo_run):
+    home, env, _ = demo_run
+    (home / "inbox" / "annuity_income" / "zz_new_empty.csv").write_bytes(b"")
+    result = workdata(env, "run")
+    assert result.returncode == 1
+    assert "zz_new_empty.csv" in result.stdout and "FAILED" in result.stdout
+
+
+def test_bad_arguments_are_refused_plainly(demo_run):
+    _, env, _ = demo_run
+    assert workdata(env, "run", "--domain", "nope").returncode == 2
+    assert workdata(env, "failures", "export", "--session", "../../etc").returncode == 2

@@ -1,0 +1,79 @@
+"""Ranged runs of the real ingest jobs on a real instance: Dagster's partition status tells the truth."""
+
+import dagster as dg
+
+from workdata.core.invariants import reconciliation_violations
+from workdata.core.planning import RunPlan
+from workdata.core.records import FileStatus
+from workdata.defs.jobs import job_name, run_tags
+from workdata.defs.partitions import FILE_PARTITIONS
+
+SESSION = "etl_20241130_101500_abc123"
+DOMAIN = "annuity_performance"
+
+
+def run_domain(defs, instance, keys, session=SESSION):
+    plan = RunPlan(DOMAIN, tuple(keys), tuple("-" for _ in keys))
+    return defs.resolve_job_def(job_name(DOMAIN)).execute_in_process(
+        instance=instance, tags=run_tags(plan, session), raise_on_error=False
+    )
+
+
+def statuses(instance, keys):
+    return instance.get_status_by_partition(dg.AssetKey(DOMAIN), keys, FILE_PARTITIONS[DOMAIN])
+
+
+def test_one_run_loads_many_files_and_marks_failed_ones_failed(defs, instance, demo, store, settings):
+    files = [f for f in demo if f.domain == DOMAIN]
+    keys = [f.key for f in files]
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, keys)
+    result = run_domain(defs, instance, keys)
+    assert not result.success
+    failure = result.failure_data_for_node(DOMAIN).user_failure_data
+    assert "5 file(s) failed" in failure.description
+    assert "broken/perf_not_csv.csv" in failure.metadata["failed_files"].value
+
+    expected = {
+        f.key: dg.AssetPartitionStatus.FAILED
+        if f.status == FileStatus.FAILED
+        else dg.AssetPartitionStatus.MATERIALIZED
+        for f in files
+    }
+    assert statuses(instance, keys) == expected
+    for f in files:
+        assert store.get_state(DOMAIN, f.key)["status"] == f.status
+    assert reconciliation_violations(store) == []
+
+    dirty = next(f for f in files if f.key.endswith("dirty.csv"))
+    event = instance.get_latest_materialization_event(dg.AssetKey(DOMAIN))
+    assert event is not None
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(DOMAIN), asset_partitions=[dirty.key]), limit=1
+    ).records
+    metadata = records[0].asset_materialization.metadata
+    assert metadata["rows_failed"].value == len({d.row_index for d in dirty.defects})
+    assert metadata["rows_loaded"].value + metadata["rows_failed"].value == dirty.rows
+    assert "| reason | rows |" in metadata["top_failure_reasons"].value
+    assert metadata["failure_log"].value == str(settings.failure_log_path(SESSION))
+
+
+def test_rerun_skips_loaded_files_and_keeps_statuses(defs, instance, demo, store):
+    keys = [f.key for f in demo if f.domain == DOMAIN]
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, keys)
+    run_domain(defs, instance, keys)
+    before = statuses(instance, keys)
+    later = "etl_20241201_000000_ffffff"
+    run_domain(defs, instance, keys, later)
+    assert statuses(instance, keys) == before
+    attempts = store.attempts(later)
+    assert set(attempts.loc[attempts["status"] != "FAILED", "status"]) == {"SKIPPED"}
+    assert reconciliation_violations(store) == []
+
+
+def test_untagged_launch_gets_a_session_of_its_own(defs, instance, demo, store):
+    key = "perf_2024-07.csv"
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, [key])
+    result = defs.resolve_job_def(job_name(DOMAIN)).execute_in_process(instance=instance, partition_key=key)
+    assert result.success
+    session = store.get_state(DOMAIN, key)["session_id"]
+    assert session.startswith("etl_") and session.endswith(result.run_id.replace("-", "")[:6])

@@ -1,0 +1,32 @@
+import dagster as dg
+
+from workdata.definitions import defs as location_defs
+from workdata.domains import DOMAINS
+
+
+def test_code_location_loads_with_assets_jobs_sensor_and_resources(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKDATA_HOME", str(tmp_path))
+    defs = location_defs()
+    assert isinstance(defs, dg.Definitions)
+    repo = defs.get_repository_def()
+    asset_keys = {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()}
+    assert asset_keys == set(DOMAINS)
+    for name in DOMAINS:
+        job = defs.resolve_job_def(f"ingest_{name}")
+        assert job.partitions_def.name == f"{name}_files"
+        assert job.executor_def.name == "in_process"
+    sensor = defs.resolve_sensor_def("inbox_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert {t.job_name for t in sensor.targets} == {f"ingest_{n}" for n in DOMAINS}
+    resources = defs.resources
+    assert resources["workdata"].settings().home == tmp_path.resolve()
+    assert resources["duckdb"].database == str(tmp_path.resolve() / "warehouse.duckdb")
+
+
+def test_every_asset_has_a_description_and_a_pool():
+    from workdata.defs.assets import DOMAIN_ASSETS
+
+    for asset in DOMAIN_ASSETS.values():
+        spec = next(iter(asset.specs))
+        assert spec.description
+        assert asset.op.pool == "duckdb_writer"

@@ -1,0 +1,80 @@
+"""The inbox sensor on a real instance: partitions, few runs, idempotent ticks."""
+
+import dagster as dg
+
+from workdata.core.session import SESSION_TAG, is_session_id
+from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.sensors import inbox_sensor
+
+
+def tick(defs, instance, cursor=None):
+    context = dg.build_sensor_context(
+        instance=instance,
+        instance_ref=instance.get_ref(),
+        definitions=defs,
+        cursor=cursor,
+        resources=defs.resources,
+    )
+    return inbox_sensor(context)
+
+
+def apply(defs, instance, result):
+    """Do what the daemon does with a SensorResult: add partitions, then launch the runs."""
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return [
+        defs.resolve_job_def(r.job_name).execute_in_process(
+            instance=instance, tags=r.tags, raise_on_error=False
+        )
+        for r in result.run_requests
+    ]
+
+
+def test_backlog_goes_in_one_run_per_domain_then_the_sensor_rests(defs, instance, demo, store):
+    result = tick(defs, instance)
+    assert len(result.run_requests) == 2
+    assert {r.job_name for r in result.run_requests} == {
+        "ingest_annuity_performance",
+        "ingest_annuity_income",
+    }
+    sessions = {r.tags[SESSION_TAG] for r in result.run_requests}
+    assert len(sessions) == 1 and is_session_id(sessions.pop())
+    added = {r.partitions_def_name: set(r.partition_keys) for r in result.dynamic_partitions_requests}
+    for domain in ("annuity_performance", "annuity_income"):
+        assert added[f"{domain}_files"] == {f.key for f in demo if f.domain == domain}
+
+    # A second tick before the runs finish requests nothing twice.
+    again = tick(defs, instance, result.cursor)
+    assert again.run_requests in (None, [])
+
+    apply(defs, instance, result)
+    for f in demo:
+        assert store.get_state(f.domain, f.key)["status"] == f.status, (
+            f.key,
+            store.get_state(f.domain, f.key),
+        )
+
+    rested = tick(defs, instance, again.cursor)
+    assert not rested.run_requests
+    assert "No new or changed files" in rested.skip_reason.skip_message
+
+
+def test_changed_and_new_files_get_runs_for_exactly_those(defs, instance, demo, store, settings):
+    first = tick(defs, instance)
+    apply(defs, instance, first)
+    inbox = settings.inbox_dir / "annuity_income"
+    lines = (inbox / "income_2024-07.csv").read_text().splitlines(keepends=True)
+    (inbox / "income_2024-07.csv").write_text("".join(lines[:11]))
+    (inbox / "late.csv").write_text((inbox / "income_2024-07.csv").read_text())
+    second = tick(defs, instance, first.cursor)
+    keys = [
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in second.run_requests
+    ]
+    assert sorted(keys) == [("income_2024-07.csv", "income_2024-07.csv"), ("late.csv", "late.csv")]
+    assert [list(r.partition_keys) for r in second.dynamic_partitions_requests] == [["late.csv"]]
+    existing = instance.get_dynamic_partitions(FILE_PARTITIONS["annuity_income"].name)
+    assert "late.csv" not in existing
+    runs = apply(defs, instance, second)
+    assert all(r.success for r in runs)
+    assert store.get_state("annuity_income", "late.csv")["status"] == "SUCCESS"
