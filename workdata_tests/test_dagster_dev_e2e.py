@@ -1,0 +1,114 @@
+"""`dagster dev` as an operator starts it: the daemon's inbox sensor ingests the demo inbox and the
+webserver reports, per domain, the materialized and failed partitions the ledger holds."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from workdata.core.records import FileStatus
+from workdata.demo.files import write_demo
+from workdata_tests.conftest import TEST_BIG_ROWS
+
+REPO = Path(__file__).resolve().parents[1]
+QUERY = """{ assetNodes { assetKey { path } partitionStats { numMaterialized numFailed numPartitions } }
+  runsOrError { ... on Runs { results { status tags { key value } } } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def graphql(port: int) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["data"]
+
+
+def wait_for(predicate, timeout: float):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"timed out; last answer {last!r}")
+
+
+@pytest.fixture
+def dagster_dev(tmp_path):
+    demo = write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDATA_")}
+    env |= {"DAGSTER_HOME": str(home), "WORKDATA_HOME": str(tmp_path), "WORKDATA_LOGS_DIR": str(tmp_path)}
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-w",
+            str(REPO / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield port, demo
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_daemon_ingests_inbox_and_ui_shows_materialized_and_failed_partitions(dagster_dev):
+    port, demo = dagster_dev
+
+    def settled():
+        data = graphql(port)
+        stats = {node["assetKey"]["path"][0]: node["partitionStats"] for node in data["assetNodes"]}
+        done = all(s and s["numMaterialized"] + s["numFailed"] == 11 for s in stats.values())
+        runs = data["runsOrError"]["results"]
+        return (
+            (stats, runs)
+            if done and runs and all(r["status"] in ("SUCCESS", "FAILURE") for r in runs)
+            else None
+        )
+
+    stats, runs = wait_for(settled, timeout=240)
+    for domain, s in stats.items():
+        mine = [f for f in demo if f.domain == domain]
+        assert s["numFailed"] == sum(f.status == FileStatus.FAILED for f in mine)
+        assert s["numMaterialized"] == sum(f.status != FileStatus.FAILED for f in mine)
+    assert len(runs) == 2
+    assert all(any(t["key"] == "workdata/session_id" for t in r["tags"]) for r in runs)
