@@ -1,4 +1,4 @@
-"""Rich output of `workdata run`: per-file summary table and the failure-log link."""
+"""Rich output of `workdata run`: per-domain summary tables and the failure-log link."""
 
 from __future__ import annotations
 
@@ -11,23 +11,17 @@ from rich.table import Table
 _STYLE = {"SUCCESS": "green", "PARTIAL": "yellow", "FAILED": "bold red", "SKIPPED": "dim"}
 
 
-def summary_table(attempts: pd.DataFrame) -> Table:
-    """One row per file: status, rows loaded/failed and the top reason."""
-    table = Table(title="workdata run", show_lines=False)
-    for name, justify in (
-        ("domain", "left"),
-        ("file", "left"),
-        ("status", "left"),
-        ("rows", "right"),
-        ("loaded", "right"),
-        ("failed", "right"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=name != "file", overflow="fold")
-    table.add_column("top reason", ratio=1, overflow="fold")
+def summary_table(domain: str, attempts: pd.DataFrame) -> Table:
+    """One row per file of `domain`: status, rows loaded/failed and the top reason (one line)."""
+    table = Table(title=domain, title_justify="left", expand=True)
+    table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=36)
+    table.add_column("status", no_wrap=True)
+    for name in ("rows", "loaded", "failed"):  # rows = loaded + failed
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("top reason", no_wrap=True, overflow="ellipsis", ratio=1, min_width=20)
     for row in attempts.itertuples():
         status = str(row.status)
         table.add_row(
-            row.domain,
             row.file_path,
             f"[{_STYLE.get(status, '')}]{status}[/]",
             _count(row.rows_total),
@@ -43,14 +37,21 @@ def _count(value: object) -> str:
 
 
 def print_summary(console: Console, attempts: pd.DataFrame, log_path: Path) -> None:
-    """Print the table, the totals line and a clickable link to the failure log."""
-    console.print(summary_table(attempts))
+    """Print a table per domain, the totals line and a clickable link to the failure log."""
+    for domain, rows in attempts.groupby("domain", sort=True):
+        console.print(summary_table(str(domain), rows))
+    failed_files = attempts[attempts["status"] == "FAILED"]
+    if len(failed_files):
+        console.print("[bold]Why files failed[/] (full detail in the file_state ledger and the Dagster UI):")
+        for row in failed_files.itertuples():
+            console.print(f"  [red]✗[/] {row.domain}/{row.file_path}: {row.user_message}")
     counts = attempts["status"].value_counts().to_dict()
+    loaded = int(attempts["rows_loaded"].fillna(0).sum())
+    failed = int(attempts["rows_failed"].fillna(0).sum())
     console.print(
         f"Processed {len(attempts)} files: {counts.get('SUCCESS', 0)} loaded, "
         f"{counts.get('PARTIAL', 0)} partial, {counts.get('FAILED', 0)} failed, "
-        f"{counts.get('SKIPPED', 0)} skipped; {int(attempts['rows_loaded'].fillna(0).sum()):,} rows "
-        f"loaded, {int(attempts['rows_failed'].fillna(0).sum()):,} rows captured as failures."
+        f"{counts.get('SKIPPED', 0)} skipped; {loaded:,} rows loaded, {failed:,} rows captured as failures."
     )
     if log_path.exists():
         console.print(f"Saved failure log to [link={log_path.as_uri()}]{log_path}[/link]")
