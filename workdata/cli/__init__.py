@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from workdata.cli.commands import export_failures, open_ui, run_inbox
+from workdata.cli.commands import export_failures, failures_list, open_ui, run_inbox, status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,8 +18,19 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    failures = sub.add_parser("failures", help="failure log tools")
+    status = sub.add_parser("status", help="latest runs with their outcome and counts")
+    status.add_argument("--limit", type=int, default=20)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    failures = sub.add_parser("failures", help="failed files and failure logs")
     failures_sub = failures.add_subparsers(dest="action", required=True)
+    listing = failures_sub.add_parser("list", help="page through failed files")
+    listing.add_argument("--domain")
+    listing.add_argument("--category", help="data_malformed, schema_mismatch, auth, connectivity, ...")
+    listing.add_argument("--retryable", choices=("yes", "no"))
+    listing.add_argument("--session")
+    listing.add_argument("--page", type=int, default=1)
+    listing.add_argument("--page-size", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
     export = failures_sub.add_parser("export", help="regenerate a session CSV from DuckDB")
     export.add_argument("--session", required=True)
     export.add_argument("--out", help="write here instead of logs/wdh_etl_failures_<session>.csv")
@@ -33,6 +44,16 @@ def main(argv: list[str] | None = None) -> int:
         return run_inbox(demo=args.demo, domains=args.domain)
     if args.command == "ui":
         return open_ui(host=args.host, port=args.port)
+    if args.command == "status":
+        return status(limit=args.limit, as_json=args.json)
+    if args.action == "list":
+        filters = {
+            "domain": args.domain,
+            "category": args.category,
+            "session_id": args.session,
+            "retryable": None if args.retryable is None else args.retryable == "yes",
+        }
+        return failures_list(filters, page=args.page, size=args.page_size, as_json=args.json)
     return export_failures(session_id=args.session, out=args.out)
 
 

@@ -112,3 +112,19 @@ def export_failures(session_id: str, out: str | None = None) -> int:
         f"Wrote {count} failed records of {session_id} to [link={path.resolve().as_uri()}]{path}[/link]"
     )
     return 0
+
+
+def status(limit: int = 20, as_json: bool = False) -> int:
+    """`workdata status`: the latest runs and their honest outcome."""
+    from workdata.cli.listings import show_status
+
+    console = Console(soft_wrap=as_json)
+    return show_status(console, _store(WorkdataSettings()), limit, as_json)
+
+
+def failures_list(filters: dict, page: int = 1, size: int = 50, as_json: bool = False) -> int:
+    """`workdata failures list`: failed files, filtered and paged."""
+    from workdata.cli.listings import list_failures
+
+    console = Console(soft_wrap=as_json)
+    return list_failures(console, _store(WorkdataSettings()), filters, max(page, 1), size, as_json)

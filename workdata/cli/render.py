@@ -8,6 +8,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from workdata.core.run_summary import RunSummary, summary_line
+
 _STYLE = {"SUCCESS": "green", "PARTIAL": "yellow", "FAILED": "bold red", "SKIPPED": "dim"}
 
 
@@ -36,8 +38,8 @@ def _count(value: object) -> str:
     return "-" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
-def print_summary(console: Console, attempts: pd.DataFrame, log_path: Path) -> None:
-    """Print a table per domain, the totals line and a clickable link to the failure log."""
+def print_summary(console: Console, attempts: pd.DataFrame, session: RunSummary, log_path: Path) -> None:
+    """Print a table per domain, why files failed, the honest outcome and the failure-log link."""
     for domain, rows in attempts.groupby("domain", sort=True):
         console.print(summary_table(str(domain), rows))
     failed_files = attempts[attempts["status"] == "FAILED"]
@@ -45,13 +47,11 @@ def print_summary(console: Console, attempts: pd.DataFrame, log_path: Path) -> N
         console.print("[bold]Why files failed[/] (full detail in the file_state ledger and the Dagster UI):")
         for row in failed_files.itertuples():
             console.print(f"  [red]✗[/] {row.domain}/{row.file_path}: {row.user_message}")
-    counts = attempts["status"].value_counts().to_dict()
-    loaded = int(attempts["rows_loaded"].fillna(0).sum())
-    failed = int(attempts["rows_failed"].fillna(0).sum())
+    style = {"SUCCESS": "bold green", "PARTIAL": "bold yellow", "FAILED": "bold red"}[session.status]
     console.print(
-        f"Processed {len(attempts)} files: {counts.get('SUCCESS', 0)} loaded, "
-        f"{counts.get('PARTIAL', 0)} partial, {counts.get('FAILED', 0)} failed, "
-        f"{counts.get('SKIPPED', 0)} skipped; {loaded:,} rows loaded, {failed:,} rows captured as failures."
+        f"[{style}]{session.status}[/]: {summary_line(session)}; {session.rows_loaded:,} rows loaded, "
+        f"{session.rows_failed:,} rows captured as failures; {session.retryable_failed} of "
+        f"{session.files_failed} failed file(s) retryable."
     )
     if log_path.exists():
         console.print(f"Saved failure log to [link={log_path.as_uri()}]{log_path}[/link]")

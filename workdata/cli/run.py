@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from workdata.cli.render import print_summary
 from workdata.core.domain import Domain
 from workdata.core.planning import RunPlan, discover_pending, plan_runs
+from workdata.core.run_summary import summarize
 from workdata.core.session import new_session_id
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
@@ -20,6 +21,10 @@ from workdata.defs.assets import PROGRESS_MARKER
 from workdata.defs.build import build_definitions
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.run_outcome import record_run_outcome
+
+# Exit status of `workdata run` by session outcome (2 is left to usage errors).
+EXIT_CODES = {"SUCCESS": 0, "FAILED": 1, "PARTIAL": 3}
 
 # Dagster's console logger would drown the progress bar; the run's events stay in the instance.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -30,7 +35,7 @@ def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, d
     _, pending = discover_pending(settings.inbox_dir, domains, store.processed_hashes())
     if not pending:
         console.print("Nothing new or changed in the inbox; every file is already in the ledger.")
-        return 0
+        return EXIT_CODES["SUCCESS"]
     instance = dg.DagsterInstance.get()
     existing = {d.name: instance.get_dynamic_partitions(FILE_PARTITIONS[d.name].name) for d in domains}
     new_keys, plans = plan_runs(pending, existing, settings.run_batch_size)
@@ -42,15 +47,18 @@ def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, d
         f"Session {session_id}: {len(pending)} file(s) in {len(plans)} run(s), "
         f"Dagster instance {instance.root_directory}"
     )
-    _execute(console, build_definitions(settings), instance, plans, session_id)
+    for run_id in _execute(console, build_definitions(settings), instance, plans, session_id):
+        # No daemon watches in-process runs: record each run's outcome as the sensor would.
+        record_run_outcome(instance, instance.get_run_by_id(run_id), store)
     attempts = (
         store.attempts(session_id)
         .drop_duplicates(["domain", "file_path"], keep="last")
         .sort_values(["domain", "file_path"])
     )
     attempts["top_reason"] = [_top_reason(store, session_id, row) for row in attempts.itertuples()]
-    print_summary(console, attempts, settings.failure_log_path(session_id))
-    return 1 if (attempts["status"] == "FAILED").any() else 0
+    session = summarize(session_id, session_id, attempts, [])
+    print_summary(console, attempts, session, settings.failure_log_path(session_id))
+    return EXIT_CODES[session.status]
 
 
 def _execute(
@@ -59,7 +67,7 @@ def _execute(
     instance: dg.DagsterInstance,
     plans: list[RunPlan],
     session_id: str,
-) -> None:
+) -> list[str]:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -68,8 +76,10 @@ def _execute(
     )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("ingesting", total=sum(len(p.keys) for p in plans))
+        run_ids = []
         for plan in plans:
             run_id = str(uuid.uuid4())
+            run_ids.append(run_id)
             progress.update(task, description=f"{plan.domain} ({len(plan.keys)} files)")
             finish = _watch(instance, run_id, lambda n: progress.advance(task, n))
             try:
@@ -82,6 +92,7 @@ def _execute(
                 )
             finally:
                 finish()
+    return run_ids
 
 
 def _watch(instance: dg.DagsterInstance, run_id: str, advance: Callable[[int], None]) -> Callable[[], None]:

@@ -48,6 +48,12 @@ class MalformedFileError(TerminalError):
     category = ErrorCategory.DATA_MALFORMED
 
 
+class RejectedFileError(TerminalError):
+    """The file parsed, but its bad rows exceed what the domain's policy accepts."""
+
+    category = ErrorCategory.DATA_MALFORMED
+
+
 class SchemaMismatchError(TerminalError):
     """The file parses but lacks required columns."""
 
@@ -89,27 +95,39 @@ def classify(exc: BaseException, stage: Stage = Stage.READ) -> Classification:
     detail = redact(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, WorkdataError):
         return Classification(exc.category, exc.retryable, exc.user_message, detail, exc.stage)
-    category, message = _category_of(exc)
-    return Classification(category, category.retryable_by_default, message, detail, stage)
+    category = _category(exc)
+    return Classification(category, category.retryable_by_default, _MESSAGES[category], detail, stage)
 
 
-def _category_of(exc: BaseException) -> tuple[ErrorCategory, str]:
-    name = type(exc).__name__
-    if isinstance(exc, UnicodeError):
-        return (
-            ErrorCategory.DATA_MALFORMED,
-            "The file is not valid UTF-8 text; re-export it as UTF-8.",
-        )
-    if isinstance(exc, PermissionError):
-        return (
-            ErrorCategory.AUTH,
-            "workdata may not read or write a file it needs; check permissions.",
-        )
-    if "IOException" in name or "TransactionException" in name:
-        return (
-            ErrorCategory.WRITE_FAILURE,
-            "The warehouse could not be written; it will be retried.",
-        )
-    if isinstance(exc, (OSError, TimeoutError, ConnectionError)):
-        return ErrorCategory.CONNECTIVITY, "A file or service was unreachable; it will be retried."
-    return ErrorCategory.UNKNOWN, "An unexpected error stopped this file; it will be retried."
+_MALFORMED_TYPES = ("ParserError", "EmptyDataError", "ArrowInvalid", "JSONDecodeError", "CSVError")
+_WRITE_TYPES = ("IOException", "TransactionException", "OutOfMemoryException")
+_MESSAGES = {
+    ErrorCategory.DATA_MALFORMED: "The file could not be parsed as text of its declared format; "
+    "re-export it (UTF-8, one header row) and drop it again.",
+    ErrorCategory.SCHEMA_MISMATCH: "A column the domain needs is missing; "
+    "fix the header and drop the file again.",
+    ErrorCategory.AUTH: "workdata was refused access to a file or service it needs; "
+    "check its permissions or credentials.",
+    ErrorCategory.WRITE_FAILURE: "The warehouse could not be written (locked by another process or out "
+    "of space); the file will be retried.",
+    ErrorCategory.CONNECTIVITY: "A file or service workdata needs was unreachable or too slow; "
+    "the file will be retried.",
+    ErrorCategory.UNKNOWN: "An unexpected error stopped this file; it will be retried and the full "
+    "trace is in the logs.",
+}
+
+
+def _category(exc: BaseException) -> ErrorCategory:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    text = str(exc).lower()
+    if isinstance(exc, UnicodeError) or names & set(_MALFORMED_TYPES):
+        return ErrorCategory.DATA_MALFORMED
+    if isinstance(exc, PermissionError) or "permission denied" in text or "access denied" in text:
+        return ErrorCategory.AUTH
+    if names & set(_WRITE_TYPES) or "could not set lock" in text:
+        return ErrorCategory.WRITE_FAILURE
+    if isinstance(exc, KeyError) or "not found in axis" in text or "missing column" in text:
+        return ErrorCategory.SCHEMA_MISMATCH
+    if isinstance(exc, (OSError, TimeoutError, ConnectionError)) or "timed out" in text or "timeout" in text:
+        return ErrorCategory.CONNECTIVITY
+    return ErrorCategory.UNKNOWN

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from workdata.core.store import Store
 from workdata.core.store_schema import quote_identifier
 
 
-def reconciliation_violations(store: Store) -> list[str]:
-    """Invariant 1: rows_total = loaded + failed rows, and the warehouse holds exactly rows_loaded."""
+def reconciliation_violations(
+    store: Store, domain: str | None = None, files: Collection[str] | None = None
+) -> list[str]:
+    """Invariant 1: a loaded file has rows_total = loaded + failed rows and exactly rows_loaded rows in
+    the warehouse; a FAILED file has none there."""
     violations: list[str] = []
     with store.connect() as conn:
-        for name in store.domains:
+        for name in [domain] if domain else list(store.domains):
             table = quote_identifier(name)
             rows = conn.execute(
                 f"""
@@ -24,11 +29,12 @@ def reconciliation_violations(store: Store) -> list[str]:
                 [name],
             ).fetchall()
             for path, status, total, loaded, in_warehouse, failed in rows:
+                if files is not None and path not in files:
+                    continue
                 if in_warehouse != loaded:
                     violations.append(f"{name}/{path}: warehouse holds {in_warehouse}, ledger says {loaded}")
-                if status != "FAILED" or failed:
-                    if total != loaded + failed:
-                        violations.append(f"{name}/{path}: {total} rows != {loaded} loaded + {failed} failed")
+                if status != "FAILED" and total != loaded + failed:
+                    violations.append(f"{name}/{path}: {total} rows != {loaded} loaded + {failed} failed")
     return violations
 
 

@@ -2,28 +2,71 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 from workdata.core.domain import Domain
-from workdata.core.errors import MalformedFileError, WorkdataError, classify
+from workdata.core.errors import RejectedFileError, WorkdataError, classify
 from workdata.core.failed_records import build_failed_records, to_arrow, top_reasons
 from workdata.core.failure_log import append_failures
 from workdata.core.inbox import file_sha256
 from workdata.core.outcome import FileOutcome, RunContext
+from workdata.core.policy import DomainPolicy, decide
 from workdata.core.readers import read_raw
 from workdata.core.records import FileStatus, Stage
 from workdata.core.store import Store
 from workdata.core.validation import validate
 
 log = logging.getLogger(__name__)
+outcome_log = logging.getLogger("workdata.outcomes")
 LOADED = (FileStatus.SUCCESS.value, FileStatus.PARTIAL.value)
 
 
 def process_file(
-    domain: Domain, path: Path, file_key: str, store: Store, run: RunContext, log_path: Path
+    domain: Domain,
+    path: Path,
+    file_key: str,
+    store: Store,
+    run: RunContext,
+    log_path: Path,
+    policy: DomainPolicy | None = None,
 ) -> FileOutcome:
     """Process one file end to end; never raises for bad input, always leaves a ledger record."""
+    outcome = _process(domain, path, file_key, store, run, log_path, policy or DomainPolicy())
+    outcome_log.info(outcome_json(outcome, run))
+    return outcome
+
+
+def outcome_json(outcome: FileOutcome, run: RunContext) -> str:
+    """The file outcome as one JSON line (the structured log every file gets exactly once)."""
+    return json.dumps(
+        {
+            "event": "file_outcome",
+            "run_id": run.run_id,
+            "session_id": run.session_id,
+            "domain": outcome.domain,
+            "file_path": outcome.file_path,
+            "status": str(outcome.status),
+            "error_category": outcome.error_category and str(outcome.error_category),
+            "retryable": outcome.retryable,
+            "rows_total": outcome.rows_total,
+            "rows_loaded": outcome.rows_loaded,
+            "rows_failed": outcome.rows_failed,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _process(
+    domain: Domain,
+    path: Path,
+    file_key: str,
+    store: Store,
+    run: RunContext,
+    log_path: Path,
+    policy: DomainPolicy,
+) -> FileOutcome:
     stage, file_hash = Stage.HASH, None
     try:
         file_hash = file_sha256(path)
@@ -36,7 +79,7 @@ def process_file(
         result = validate(domain, raw.frame)
         records = build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run)
         outcome = _row_outcome(
-            domain, file_key, file_hash, raw.rows_total, len(result.good), records, log_path
+            domain, file_key, file_hash, raw.rows_total, len(result.good), records, log_path, policy
         )
         stage = Stage.LOAD
         store.commit_file(outcome, run, result.good if outcome.rows_loaded else None, to_arrow(records))
@@ -53,30 +96,33 @@ def process_file(
 
 
 def _row_outcome(
-    domain: Domain, file_key: str, file_hash: str, total: int, loaded: int, records, log_path: Path
+    domain: Domain,
+    file_key: str,
+    file_hash: str,
+    total: int,
+    loaded: int,
+    records,
+    log_path: Path,
+    policy: DomainPolicy,
 ) -> FileOutcome:
     failed = total - loaded
+    first = records["message"].iloc[0] if len(records) else ""
+    decision = decide(policy, total, failed, f"row {records['row_index'].iloc[0]}: {first}" if first else "")
     common = dict(
         domain=domain.name,
         file_path=file_key,
         file_hash=file_hash,
         rows_total=total,
-        rows_loaded=loaded,
         rows_failed=failed,
         top_reasons=top_reasons(records),
         failure_log_path=str(log_path) if failed else None,
     )
-    if failed == 0:
-        return FileOutcome(status=FileStatus.SUCCESS, **common)
-    if loaded:
-        return FileOutcome(status=FileStatus.PARTIAL, **common)
-    error = MalformedFileError(
-        f"None of the {total} rows passed validation; the failure log lists every row and reason.",
-        stage=Stage.VALIDATE,
-    )
-    c = classify(error)
+    if decision.status is not FileStatus.FAILED:
+        return FileOutcome(status=decision.status, rows_loaded=loaded, **common)
+    c = classify(RejectedFileError(decision.reason or "", stage=Stage.VALIDATE))
     return FileOutcome(
         status=FileStatus.FAILED,
+        rows_loaded=0,
         stage=c.stage,
         error_category=c.category,
         retryable=c.retryable,

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workdata.core.policy import DomainPolicy
+
 
 class WorkdataSettings(BaseSettings):
     """Paths and batch sizes; every field can be set as WORKDATA_<FIELD>."""
@@ -19,6 +21,8 @@ class WorkdataSettings(BaseSettings):
     logs_dir: Path = Path("logs")
     dagster_home: Path | None = None
     run_batch_size: int = 100
+    # Per-domain overrides, e.g. WORKDATA_POLICIES='{"annuity_income": {"mode": "failfast"}}'.
+    policies: dict[str, DomainPolicy] = {}
 
     @model_validator(mode="after")
     def _fill_paths(self) -> WorkdataSettings:
@@ -33,3 +37,7 @@ class WorkdataSettings(BaseSettings):
     def failure_log_path(self, session_id: str) -> Path:
         """Path of the session-scoped failure CSV."""
         return self.logs_dir / f"wdh_etl_failures_{session_id}.csv"
+
+    def policy_for(self, domain: str) -> DomainPolicy:
+        """The configured policy of `domain`, or the default one."""
+        return self.policies.get(domain, DomainPolicy())

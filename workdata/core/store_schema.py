@@ -37,6 +37,31 @@ FILE_ATTEMPTS_DDL = (
     f"CREATE TABLE IF NOT EXISTS file_attempts ({_LEDGER_COLUMNS},\n    finished_at TIMESTAMPTZ)"
 )
 
+RUN_SUMMARIES_DDL = """
+CREATE TABLE IF NOT EXISTS run_summaries (
+    run_id VARCHAR PRIMARY KEY, session_id VARCHAR, status VARCHAR NOT NULL,
+    files_success INTEGER, files_partial INTEGER, files_failed INTEGER, files_skipped INTEGER,
+    files_dead_letter INTEGER, rows_total BIGINT, rows_loaded BIGINT, rows_failed BIGINT,
+    top_errors VARCHAR, retryable_failed INTEGER, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ
+)"""
+RUN_SUMMARY_FIELDS = (
+    "run_id",
+    "session_id",
+    "status",
+    "files_success",
+    "files_partial",
+    "files_failed",
+    "files_skipped",
+    "files_dead_letter",
+    "rows_total",
+    "rows_loaded",
+    "rows_failed",
+    "top_errors",
+    "retryable_failed",
+    "started_at",
+    "finished_at",
+)
+
 # Columns of file_state that one commit writes, in a fixed order for parameter binding.
 LEDGER_FIELDS = (
     "domain",
@@ -81,5 +106,6 @@ def all_ddl(domains: Iterable[Domain]) -> list[str]:
         FAILED_RECORDS_DDL,
         FILE_STATE_DDL,
         FILE_ATTEMPTS_DDL,
+        RUN_SUMMARIES_DDL,
         *(domain_table_ddl(d) for d in domains),
     ]

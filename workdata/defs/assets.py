@@ -1,6 +1,7 @@
 """One partitioned asset per domain: each partition is one source file, loaded or failed honestly."""
 
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 
 import dagster as dg
@@ -13,6 +14,7 @@ from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.pipeline import process_file, record_failure
 from workdata.core.records import Stage
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
+from workdata.defs.checks import check_results, check_specs
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.resources import WorkdataResource, store_for
 from workdata.defs.session import session_id_for
@@ -29,6 +31,9 @@ def file_metadata(outcome: FileOutcome, session_id: str) -> dict[str, dg.Metadat
         "rows_total": dg.MetadataValue.int(outcome.rows_total),
         "rows_loaded": dg.MetadataValue.int(outcome.rows_loaded),
         "rows_failed": dg.MetadataValue.int(outcome.rows_failed),
+        "failed_ratio": dg.MetadataValue.float(
+            round(outcome.rows_failed / outcome.rows_total, 6) if outcome.rows_total else 0.0
+        ),
         "file_hash": dg.MetadataValue.text(outcome.file_hash or ""),
         "session_id": dg.MetadataValue.text(session_id),
         "top_failure_reasons": dg.MetadataValue.md(reasons_markdown(outcome)),
@@ -58,36 +63,41 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         kinds={"duckdb", "pandas"},
         description=domain.description,
         metadata={"business_key": ", ".join(domain.business_key)},
+        check_specs=check_specs(domain.name),
     )
     def _ingest(
         context: AssetExecutionContext, workdata: WorkdataResource, duckdb: DuckDBResource
-    ) -> Iterator[dg.AssetMaterialization]:
+    ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
         settings = workdata.settings()
         store = store_for(duckdb)
         store.ensure_schema()
         run = RunContext(session_id_for(context), context.run_id, context.retry_number + 1)
         log_path = settings.failure_log_path(run.session_id)
-        failed: list[FileOutcome] = []
+        policy = settings.policy_for(domain.name)
+        outcomes: list[FileOutcome] = []
         for key in context.partition_keys:
             try:
                 path = resolve_in_inbox(settings.inbox_dir, domain.name, key)
-                outcome = process_file(domain, path, key, store, run, log_path)
+                outcome = process_file(domain, path, key, store, run, log_path, policy)
             except ValueError as exc:
                 outcome = record_failure(domain, key, None, exc, Stage.DISCOVER, store, run)
             context.log.info(f"{PROGRESS_MARKER} {key} {outcome.status} {outcome.top_reason}")
+            outcomes.append(outcome)
             if outcome.loaded:
                 yield dg.AssetMaterialization(
                     asset_key=context.asset_key,
                     partition=key,
                     metadata=file_metadata(outcome, run.session_id),
                 )
-            else:
-                failed.append(outcome)
+        yield from check_results(domain.name, outcomes, policy, store)
+        failed = [o for o in outcomes if not o.loaded]
         if failed:
             raise dg.Failure(
                 description=failure_summary(failed),
                 metadata={
                     "failed_files": dg.MetadataValue.md(failed_files_markdown(failed)),
+                    "categories": dg.MetadataValue.json(dict(Counter(str(o.error_category) for o in failed))),
+                    "retryable_files": sum(bool(o.retryable) for o in failed),
                     "session_id": run.session_id,
                 },
                 allow_retries=any(o.retryable for o in failed),

@@ -8,7 +8,7 @@ from workdata.core.settings import WorkdataSettings
 from workdata.defs.assets import DOMAIN_ASSETS
 from workdata.defs.jobs import INGEST_JOBS
 from workdata.defs.resources import build_resources
-from workdata.defs.sensors import inbox_sensor
+from workdata.defs.sensors import RUN_OUTCOME_SENSORS, inbox_sensor
 
 
 def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
@@ -16,6 +16,6 @@ def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
     return dg.Definitions(
         assets=list(DOMAIN_ASSETS.values()),
         jobs=list(INGEST_JOBS.values()),
-        sensors=[inbox_sensor],
+        sensors=[inbox_sensor, *RUN_OUTCOME_SENSORS],
         resources=build_resources(settings),
     )

@@ -15,6 +15,12 @@ def job_name(domain: str) -> str:
     return f"ingest_{domain}"
 
 
+def domain_of_job(name: str) -> str | None:
+    """The domain an ingest job serves, or None for other jobs."""
+    domain = name.removeprefix("ingest_")
+    return domain if name.startswith("ingest_") and domain in DOMAIN_ASSETS else None
+
+
 INGEST_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
     domain: dg.define_asset_job(
         name=job_name(domain),

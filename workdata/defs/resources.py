@@ -9,9 +9,18 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from workdata.core.policy import DomainPolicy
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
 from workdata.domains import DOMAINS
+
+
+class PolicyConfig(dg.Config):
+    """Per-domain overrides of the read mode and bad-row thresholds; unset fields keep the default."""
+
+    mode: str | None = None
+    warn_bad_row_ratio: float | None = None
+    max_bad_row_ratio: float | None = None
 
 
 class WorkdataResource(dg.ConfigurableResource):
@@ -22,11 +31,20 @@ class WorkdataResource(dg.ConfigurableResource):
     logs_dir: str | None = None
     duckdb_path: str | None = None
     run_batch_size: int = 100
+    policies: dict[str, PolicyConfig] = {}
 
     def settings(self) -> WorkdataSettings:
-        """The resolved settings for this run or tick."""
-        given = {k: v for k, v in self.model_dump().items() if v is not None}
-        return WorkdataSettings(**given)
+        """The resolved settings for this run or tick (policies set here win over the environment)."""
+        given = {k: v for k, v in self.model_dump(exclude={"policies"}).items() if v is not None}
+        settings = WorkdataSettings(**given)
+        overrides = {
+            domain: DomainPolicy.model_validate(
+                settings.policy_for(domain).model_dump()
+                | {k: v for k, v in config.model_dump().items() if v is not None}
+            )
+            for domain, config in self.policies.items()
+        }
+        return settings.model_copy(update={"policies": {**settings.policies, **overrides}})
 
 
 def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableResource]:
@@ -38,6 +56,10 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             logs_dir=str(settings.logs_dir),
             duckdb_path=str(settings.duckdb_path),
             run_batch_size=settings.run_batch_size,
+            policies={
+                domain: PolicyConfig(**policy.model_dump(mode="json"))
+                for domain, policy in settings.policies.items()
+            },
         ),
         "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
     }

@@ -12,6 +12,7 @@ from workdata.core.store import Store
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.resources import WorkdataResource
+from workdata.defs.run_outcome import record_run_outcome
 from workdata.domains import DOMAINS
 
 
@@ -66,3 +67,29 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         ],
         cursor=json.dumps({"hashes": hashes, "requested": requested}),
     )
+
+
+def _outcome_sensor(status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+    @dg.run_status_sensor(
+        run_status=status,
+        name=f"run_outcome_on_{status.value.lower()}",
+        monitored_jobs=list(INGEST_JOBS.values()),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"When an ingest run ends with {status.value}, records its honest outcome "
+        "(SUCCESS / PARTIAL / FAILED): run_summaries row, workdata/outcome tag, Markdown report.",
+    )
+    def _sensor(context: dg.RunStatusSensorContext, workdata: WorkdataResource) -> None:
+        settings = workdata.settings()
+        store = Store(duckdb_connector(settings.duckdb_path, attempts=6), DOMAINS.values())
+        store.ensure_schema()
+        summary = record_run_outcome(context.instance, context.dagster_run, store)
+        context.log.info(f"{context.dagster_run.run_id}: {summary.status}")
+
+    return _sensor
+
+
+# Crashed runs end FAILURE too (run monitoring marks them), so these three cover every finished run.
+RUN_OUTCOME_SENSORS = [
+    _outcome_sensor(status)
+    for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+]

@@ -1,0 +1,60 @@
+"""Reads for operators (run summaries, failed files, attempts of a run) and run-summary writes."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workdata.core.run_summary import RunSummary
+from workdata.core.store import Store
+from workdata.core.store_schema import RUN_SUMMARY_FIELDS
+
+_UPSERT_SUMMARY = (
+    f"INSERT OR REPLACE INTO run_summaries ({', '.join(RUN_SUMMARY_FIELDS)}) "
+    f"VALUES ({', '.join('?' * len(RUN_SUMMARY_FIELDS))})"
+)
+
+
+def save_run_summary(store: Store, summary: RunSummary) -> None:
+    """Insert or replace the summary of one run."""
+    row = summary.as_row()
+    with store.connect() as conn:
+        conn.execute(_UPSERT_SUMMARY, [row[name] for name in RUN_SUMMARY_FIELDS])
+
+
+def attempts_for_run(store: Store, run_id: str) -> pd.DataFrame:
+    """Every attempt a run recorded, in order."""
+    with store.connect() as conn:
+        return conn.execute(
+            "SELECT * FROM file_attempts WHERE run_id = ? ORDER BY finished_at", [run_id]
+        ).df()
+
+
+def latest_run_summaries(store: Store, limit: int = 20) -> pd.DataFrame:
+    """The most recent run summaries, newest first."""
+    with store.connect() as conn:
+        return conn.execute(
+            "SELECT * FROM run_summaries ORDER BY finished_at DESC NULLS LAST, run_id LIMIT ?", [limit]
+        ).df()
+
+
+def failed_files(
+    store: Store,
+    *,
+    domain: str | None = None,
+    category: str | None = None,
+    retryable: bool | None = None,
+    session_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> pd.DataFrame:
+    """FAILED ledger rows, filtered, most recent first, one page at a time."""
+    filters = {"domain": domain, "error_category": category, "retryable": retryable, "session_id": session_id}
+    where = ["status = 'FAILED'"] + [f"{name} = ?" for name, v in filters.items() if v is not None]
+    values = [v for v in filters.values() if v is not None]
+    sql = (
+        "SELECT domain, file_path, error_category, retryable, user_message, attempts, last_attempt_at, "
+        f"session_id FROM file_state WHERE {' AND '.join(where)} "
+        "ORDER BY last_attempt_at DESC, domain, file_path LIMIT ? OFFSET ?"
+    )
+    with store.connect() as conn:
+        return conn.execute(sql, [*values, limit, offset]).df()

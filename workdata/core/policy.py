@@ -1,0 +1,68 @@
+"""Per-domain read mode and bad-row thresholds (configuration, not code), and the file decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from workdata.core.records import FileStatus
+
+
+class ReadMode(StrEnum):
+    """permissive loads the good rows of a file; failfast loads nothing from a file with a bad row."""
+
+    PERMISSIVE = "permissive"
+    FAILFAST = "failfast"
+
+
+class DomainPolicy(BaseModel):
+    """How much bad data a domain tolerates in one file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: ReadMode = ReadMode.PERMISSIVE
+    warn_bad_row_ratio: float = Field(0.01, ge=0, le=1)
+    max_bad_row_ratio: float = Field(0.25, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DomainPolicy:
+        if self.warn_bad_row_ratio > self.max_bad_row_ratio:
+            raise ValueError("warn_bad_row_ratio must not exceed max_bad_row_ratio")
+        return self
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one file's rows under a policy; `reason` is set when the file is rejected."""
+
+    status: FileStatus
+    ratio: float
+    warn: bool
+    reason: str | None = None
+
+
+def decide(policy: DomainPolicy, total: int, failed: int, first_reason: str = "") -> Decision:
+    """SUCCESS without bad rows; FAILED (nothing loaded) in failfast or above the max; else PARTIAL."""
+    ratio = failed / total if total else 0.0
+    warn = ratio > policy.warn_bad_row_ratio
+    if failed == 0:
+        return Decision(FileStatus.SUCCESS, ratio, warn)
+    if policy.mode == ReadMode.FAILFAST:
+        return Decision(
+            FileStatus.FAILED,
+            ratio,
+            warn,
+            f"In failfast mode one bad row rejects the file ({first_reason}); nothing was "
+            "loaded. Fix the rows listed in the failure log and drop the file again.",
+        )
+    if failed == total or ratio > policy.max_bad_row_ratio:
+        return Decision(
+            FileStatus.FAILED,
+            ratio,
+            warn,
+            f"{ratio:.1%} of rows failed validation, above this domain's limit of "
+            f"{policy.max_bad_row_ratio:.1%}; nothing was loaded. The failure log lists every bad row.",
+        )
+    return Decision(FileStatus.PARTIAL, ratio, warn)

@@ -1,0 +1,165 @@
+"""A run's honest outcome (SUCCESS / PARTIAL / FAILED) and its summary, computed from the ledger."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from workdata.core.records import ErrorCategory
+
+NOT_REACHED = "The run stopped before this file was processed; it will be retried."
+
+
+@dataclass(frozen=True)
+class TopError:
+    """One failed file as the summary shows it."""
+
+    domain: str
+    file_path: str
+    category: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """DESIGN section 3's run summary."""
+
+    run_id: str
+    session_id: str | None
+    status: str
+    files_success: int = 0
+    files_partial: int = 0
+    files_failed: int = 0
+    files_skipped: int = 0
+    files_dead_letter: int = 0
+    rows_total: int = 0
+    rows_loaded: int = 0
+    rows_failed: int = 0
+    top_errors: tuple[TopError, ...] = field(default=())
+    retryable_failed: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def files(self) -> int:
+        """Files the run was responsible for."""
+        return (
+            self.files_success
+            + self.files_partial
+            + self.files_failed
+            + self.files_skipped
+            + self.files_dead_letter
+        )
+
+    def as_row(self) -> dict:
+        """Column values of the run_summaries table."""
+        row = asdict(self)
+        row["top_errors"] = json.dumps([asdict(e) for e in self.top_errors], ensure_ascii=False)
+        return row
+
+
+def overall_status(success: int, partial: int, failed: int, skipped: int) -> str:
+    """SUCCESS when nothing failed or partial; FAILED when every file failed; PARTIAL otherwise."""
+    if failed == 0 and partial == 0:
+        return "SUCCESS"
+    if failed and success == partial == skipped == 0:
+        return "FAILED"
+    return "PARTIAL"
+
+
+def summarize(
+    run_id: str,
+    session_id: str | None,
+    attempts: pd.DataFrame,
+    expected: list[tuple[str, str]],
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    top_n: int = 5,
+) -> RunSummary:
+    """Summary of the latest attempt of every file; expected files never attempted count as failed."""
+    latest = attempts.drop_duplicates(["domain", "file_path"], keep="last")
+    seen = set(zip(latest["domain"], latest["file_path"], strict=True))
+    missing = pd.DataFrame(
+        [
+            {
+                "domain": d,
+                "file_path": f,
+                "status": "FAILED",
+                "error_category": str(ErrorCategory.UNKNOWN),
+                "retryable": True,
+                "user_message": NOT_REACHED,
+                "rows_total": 0,
+                "rows_loaded": 0,
+                "rows_failed": 0,
+            }
+            for d, f in expected
+            if (d, f) not in seen
+        ]
+    )
+    files = pd.concat([latest, missing], ignore_index=True) if len(missing) else latest
+    counts = files["status"].value_counts().to_dict() if len(files) else {}
+    failed = files[files["status"] == "FAILED"] if len(files) else files
+    top = tuple(
+        TopError(r.domain, r.file_path, str(r.error_category), str(r.user_message))
+        for r in failed.head(top_n).itertuples()
+    )
+    n = {s: int(counts.get(s, 0)) for s in ("SUCCESS", "PARTIAL", "FAILED", "SKIPPED", "DEAD_LETTER")}
+    return RunSummary(
+        run_id=run_id,
+        session_id=session_id,
+        status=overall_status(n["SUCCESS"], n["PARTIAL"], n["FAILED"], n["SKIPPED"]),
+        files_success=n["SUCCESS"],
+        files_partial=n["PARTIAL"],
+        files_failed=n["FAILED"],
+        files_skipped=n["SKIPPED"],
+        files_dead_letter=n["DEAD_LETTER"],
+        rows_total=_sum(files, "rows_total"),
+        rows_loaded=_sum(files, "rows_loaded"),
+        rows_failed=_sum(files, "rows_failed"),
+        top_errors=top,
+        retryable_failed=int(failed["retryable"].fillna(False).astype(bool).sum()) if len(failed) else 0,
+        started_at=started_at,
+        finished_at=finished_at,
+    )
+
+
+def _sum(frame: pd.DataFrame, column: str) -> int:
+    return int(frame[column].fillna(0).sum()) if len(frame) else 0
+
+
+def summary_line(summary: RunSummary) -> str:
+    """'Processed 500 files: 495 loaded, 3 partial, 2 failed' (plus skipped when any)."""
+    line = (
+        f"Processed {summary.files} files: {summary.files_success} loaded, "
+        f"{summary.files_partial} partial, {summary.files_failed} failed"
+    )
+    return line + (f", {summary.files_skipped} skipped" if summary.files_skipped else "")
+
+
+def summary_markdown(summary: RunSummary) -> str:
+    """The run report: status, counts, rows, failure table and retry stats."""
+    lines = [
+        f"**Outcome: {summary.status}** — {summary_line(summary)}.",
+        "",
+        f"Rows: {summary.rows_loaded:,} loaded, {summary.rows_failed:,} captured in the failure log "
+        f"(session `{summary.session_id}`).",
+        "",
+        f"Retry: {summary.retryable_failed} of {summary.files_failed} failed file(s) are retryable; "
+        f"{summary.files_failed - summary.retryable_failed} need a fixed file.",
+    ]
+    if summary.top_errors:
+        lines += ["", "| domain | file | category | message |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {e.domain} | {_cell(e.file_path)} | {e.category} | {_cell(e.message)} |"
+            for e in summary.top_errors
+        ]
+        if summary.files_failed > len(summary.top_errors):
+            lines.append(f"\n…and {summary.files_failed - len(summary.top_errors)} more failed file(s).")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:200]

@@ -1,0 +1,65 @@
+"""Record a finished run's honest outcome: run_summaries row, outcome tag, Markdown report event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+from dagster._core.events import EngineEventData
+
+from workdata.core.ledger_reads import attempts_for_run, save_run_summary
+from workdata.core.run_summary import RunSummary, summarize, summary_line, summary_markdown
+from workdata.core.store import Store
+from workdata.defs.jobs import domain_of_job
+from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.session import session_id_of_run
+
+OUTCOME_TAG = "workdata/outcome"
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def expected_files(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple[str, str]]:
+    """(domain, file) pairs the run was asked to process, from its partition tags."""
+    domain = domain_of_job(run.job_name)
+    if domain is None:
+        return []
+    if "dagster/partition" in run.tags:
+        return [(domain, run.tags["dagster/partition"])]
+    start, end = run.tags.get(RANGE_START), run.tags.get(RANGE_END)
+    keys = instance.get_dynamic_partitions(FILE_PARTITIONS[domain].name)
+    if start not in keys or end not in keys:
+        return []
+    return [(domain, key) for key in keys[keys.index(start) : keys.index(end) + 1]]
+
+
+def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: Store) -> RunSummary:
+    """Summarise `run` from the ledger, persist it, tag the run and attach the report to its log."""
+    record = instance.get_run_record_by_id(run.run_id)
+    summary = summarize(
+        run.run_id,
+        session_id_of_run(instance, run),
+        attempts_for_run(store, run.run_id),
+        expected_files(instance, run),
+        started_at=_utc(record.start_time if record else None),
+        finished_at=_utc(record.end_time if record else None),
+    )
+    save_run_summary(store, summary)
+    instance.add_run_tags(run.run_id, {OUTCOME_TAG: summary.status})
+    instance.report_engine_event(
+        f"workdata outcome {summary.status}: {summary_line(summary)}",
+        run,
+        EngineEventData(
+            metadata={
+                "outcome": dg.MetadataValue.text(summary.status),
+                "report": dg.MetadataValue.md(summary_markdown(summary)),
+                "files_failed": dg.MetadataValue.int(summary.files_failed),
+                "rows_loaded": dg.MetadataValue.int(summary.rows_loaded),
+                "rows_failed": dg.MetadataValue.int(summary.rows_failed),
+            }
+        ),
+    )
+    return summary
+
+
+def _utc(timestamp: float | None) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, UTC) if timestamp else None
