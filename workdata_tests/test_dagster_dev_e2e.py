@@ -112,3 +112,11 @@ def test_daemon_ingests_inbox_and_ui_shows_materialized_and_failed_partitions(da
         assert s["numMaterialized"] == sum(f.status != FileStatus.FAILED for f in mine)
     assert len(runs) == 2
     assert all(any(t["key"] == "workdata/session_id" for t in r["tags"]) for r in runs)
+
+    def outcomes():
+        tags = [{t["key"]: t["value"] for t in r["tags"]} for r in graphql(port)["runsOrError"]["results"]]
+        found = [t.get("workdata/outcome") for t in tags]
+        return found if all(found) else None
+
+    # The daemon's run-status sensor tags each finished run with its honest outcome.
+    assert wait_for(outcomes, timeout=120) == ["PARTIAL", "PARTIAL"]

@@ -54,6 +54,20 @@ class RejectedFileError(TerminalError):
     category = ErrorCategory.DATA_MALFORMED
 
 
+class RuleCrashedError(TransientError):
+    """A validation rule raised instead of returning a verdict: a bug in the domain, not in the data."""
+
+    category = ErrorCategory.UNKNOWN
+
+    def __init__(self, checks: list[str], detail: str = "") -> None:
+        super().__init__(
+            f"A validation rule of this domain crashed ({', '.join(checks[:3])}); no row was judged. "
+            "Fix the rule; the file will be retried.",
+            stage=Stage.VALIDATE,
+            detail=detail,
+        )
+
+
 class SchemaMismatchError(TerminalError):
     """The file parses but lacks required columns."""
 

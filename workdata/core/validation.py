@@ -10,7 +10,7 @@ import pandera.pandas as pa
 
 from workdata.core.conversion import convert, empty_failures, make_failures
 from workdata.core.domain import Domain, Kind
-from workdata.core.errors import SchemaMismatchError
+from workdata.core.errors import RuleCrashedError, SchemaMismatchError
 from workdata.core.records import ErrorType
 from workdata.core.references import load_reference
 
@@ -66,6 +66,13 @@ def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
         cases = errors.failure_cases
     else:
         return empty_failures()
+    whole_column = cases[cases["index"].isna()]
+    if len(whole_column):
+        # A check that raised (or judged a column as a whole) would otherwise let every row pass.
+        checks = sorted(
+            {f"{c} on {col}" for c, col in zip(whole_column["check"], whole_column["column"], strict=True)}
+        )
+        raise RuleCrashedError(checks, detail=whole_column.to_string()[:2000])
     row_cases = cases[cases["index"].notna()]
     unique = row_cases["check"].eq("multiple_fields_uniqueness")
     key = ", ".join(domain.business_key)

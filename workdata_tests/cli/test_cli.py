@@ -1,5 +1,6 @@
 """`workdata` as a new user runs it: a real subprocess, a persistent instance, real files."""
 
+import json
 import os
 import re
 import subprocess
@@ -38,7 +39,7 @@ def test_demo_prints_summary_link_and_passes_its_check(demo_run):
     home, _, result = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "Processed 22 files: 6 loaded, 6 partial, 10 failed" in out
+    assert "PARTIAL: Processed 22 files: 6 loaded, 6 partial, 10 failed" in out
     assert "broken/perf_not_csv.csv" in out and "not a readable CSV" in out
     assert "Demo check passed" in out
     path = re.search(r"Saved failure log to (\S+)", out).group(1)
@@ -74,12 +75,50 @@ def test_second_run_finds_nothing_new_and_export_regenerates_the_csv(demo_run, t
     assert sorted(map(tuple, original[key].to_numpy())) == sorted(map(tuple, regenerated[key].to_numpy()))
 
 
-def test_a_failed_file_makes_run_exit_non_zero(demo_run):
+def test_exit_status_is_the_honest_outcome(demo_run):
     home, env, _ = demo_run
-    (home / "inbox" / "annuity_income" / "zz_new_empty.csv").write_bytes(b"")
-    result = workdata(env, "run")
-    assert result.returncode == 1
-    assert "zz_new_empty.csv" in result.stdout and "FAILED" in result.stdout
+    inbox = home / "inbox" / "annuity_income"
+    (inbox / "zz_new_empty.csv").write_bytes(b"")
+    failed = workdata(env, "run")
+    assert failed.returncode == 1, failed.stdout
+    assert "zz_new_empty.csv" in failed.stdout and "FAILED: Processed 1 files" in failed.stdout
+    (inbox / "zz_new_header_only.csv").write_text("report_month,plan_code\n")
+    (inbox / "zz_new_good.csv").write_text(
+        (inbox / "income_2024-07.csv").read_text()[:300].rsplit("\n", 1)[0]
+    )
+    partial = workdata(env, "run")
+    assert partial.returncode == 3, partial.stdout
+    assert "PARTIAL: Processed 2 files: 1 loaded, 0 partial, 1 failed" in partial.stdout
+
+
+def test_status_and_failures_list_for_scripts(demo_run):
+    _, env, _ = demo_run
+    runs = json.loads(workdata(env, "status", "--json").stdout)
+    demo_runs = [r for r in runs if r["files_failed"] == 5]
+    assert {r["status"] for r in demo_runs} == {"PARTIAL"} and len(demo_runs) == 2
+    assert demo_runs[0]["top_errors"][0]["category"] in {"data_malformed", "schema_mismatch"}
+    listed = workdata(env, "failures", "list", "--json", "--category", "schema_mismatch")
+    files = json.loads(listed.stdout)
+    assert {f["file_path"] for f in files} == {
+        "broken/perf_missing_column.csv",
+        "broken/income_missing_column.csv",
+    }
+    assert all(f["retryable"] is False and f["attempts"] == 1 for f in files)
+    human = workdata(env, "failures", "list", "--domain", "annuity_income", "--retryable", "no")
+    assert "income_not_csv.csv" in human.stdout and "not retryable" in human.stdout
+    assert "perf_" not in human.stdout
+
+
+def test_every_file_outcome_is_one_json_line_in_the_log(demo_run):
+    home, _, _ = demo_run
+    lines = [
+        line for line in (home / "logs" / "workdata.log").read_text().splitlines() if "file_outcome" in line
+    ]
+    events = [json.loads(line[line.index("{") :]) for line in lines]
+    first_session = [e for e in events if e["session_id"] == events[0]["session_id"]]
+    assert len(first_session) == 22
+    assert {e["status"] for e in first_session} == {"SUCCESS", "PARTIAL", "FAILED"}
+    assert all(e["error_category"] for e in first_session if e["status"] == "FAILED")
 
 
 def test_bad_arguments_are_refused_plainly(demo_run):

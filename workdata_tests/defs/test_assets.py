@@ -77,3 +77,41 @@ def test_untagged_launch_gets_a_session_of_its_own(defs, instance, demo, store):
     assert result.success
     session = store.get_state(DOMAIN, key)["session_id"]
     assert session.startswith("etl_") and session.endswith(result.run_id.replace("-", "")[:6])
+
+
+def check_evaluations(result):
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_checks_warn_on_bad_row_ratio_and_confirm_reconciliation(defs, instance, demo):
+    keys = ["perf_2024-07.csv", "perf_2024-10_dirty.csv"]
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, keys)
+    checks = check_evaluations(run_domain(defs, instance, keys))
+    ratio = checks["failed_row_ratio"]
+    assert not ratio.passed and ratio.severity == dg.AssetCheckSeverity.WARN
+    assert "perf_2024-10_dirty.csv" in ratio.metadata["files_above_warn"].value
+    assert checks["reconciliation"].passed
+    assert checks["reconciliation"].metadata["files_checked"].value == 2
+
+
+def test_policy_from_resource_config_rejects_files_above_the_max(settings, instance, demo, store):
+    from workdata.core.policy import DomainPolicy
+    from workdata.defs.build import build_definitions
+
+    strict = settings.model_copy(update={"policies": {DOMAIN: DomainPolicy(max_bad_row_ratio=0.01)}})
+    defs = build_definitions(strict)
+    key = "perf_2024-10_dirty.csv"
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, [key])
+    result = run_domain(defs, instance, [key])
+    assert statuses(instance, [key]) == {key: dg.AssetPartitionStatus.FAILED}
+    assert check_evaluations(result)["failed_row_ratio"].severity == dg.AssetCheckSeverity.ERROR
+    assert "above this domain's limit of 1.0%" in store.get_state(DOMAIN, key)["user_message"]
+    assert reconciliation_violations(store) == []
+
+
+def test_clean_run_passes_both_checks(defs, instance, demo):
+    keys = ["perf_2024-07.csv", "perf_2024-08.jsonl"]
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, keys)
+    result = run_domain(defs, instance, keys)
+    assert result.success
+    assert all(e.passed for e in check_evaluations(result).values())

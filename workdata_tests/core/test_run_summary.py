@@ -1,0 +1,60 @@
+import pandas as pd
+
+from workdata.core.run_summary import NOT_REACHED, overall_status, summarize, summary_line, summary_markdown
+
+
+def attempts(*rows):
+    columns = [
+        "domain",
+        "file_path",
+        "status",
+        "error_category",
+        "retryable",
+        "user_message",
+        "rows_total",
+        "rows_loaded",
+        "rows_failed",
+    ]
+    return pd.DataFrame([dict(zip(columns, r, strict=True)) for r in rows], columns=columns)
+
+
+OK = ("d", "a.csv", "SUCCESS", None, None, None, 10, 10, 0)
+PART = ("d", "b.csv", "PARTIAL", None, None, None, 10, 8, 2)
+BAD = ("d", "c.csv", "FAILED", "data_malformed", False, "The file is empty.", 0, 0, 0)
+SKIP = ("d", "e.csv", "SKIPPED", None, None, "Unchanged", 5, 5, 0)
+
+
+def test_overall_status_rules():
+    assert overall_status(3, 0, 0, 2) == "SUCCESS"
+    assert overall_status(0, 0, 0, 0) == "SUCCESS"
+    assert overall_status(3, 1, 0, 0) == "PARTIAL"
+    assert overall_status(3, 0, 1, 0) == "PARTIAL"
+    assert overall_status(0, 0, 2, 1) == "PARTIAL"
+    assert overall_status(0, 0, 2, 0) == "FAILED"
+
+
+def test_summary_counts_rows_and_top_errors():
+    s = summarize("r1", "s1", attempts(OK, PART, BAD, SKIP), [])
+    assert (s.status, s.files_success, s.files_partial, s.files_failed, s.files_skipped) == (
+        "PARTIAL",
+        1,
+        1,
+        1,
+        1,
+    )
+    assert (s.rows_total, s.rows_loaded, s.rows_failed) == (25, 23, 2)
+    assert s.top_errors[0].file_path == "c.csv" and s.retryable_failed == 0
+    assert summary_line(s) == "Processed 4 files: 1 loaded, 1 partial, 1 failed, 1 skipped"
+    report = summary_markdown(s)
+    assert (
+        "**Outcome: PARTIAL**" in report and "| d | c.csv | data_malformed | The file is empty. |" in report
+    )
+
+
+def test_latest_attempt_wins_and_unreached_files_count_as_failed():
+    retried = ("d", "c.csv", "SUCCESS", None, None, None, 3, 3, 0)
+    s = summarize("r1", "s1", attempts(BAD, retried), [("d", "c.csv"), ("d", "z.csv")])
+    assert (s.files_success, s.files_failed, s.status) == (1, 1, "PARTIAL")
+    assert s.top_errors[0].message == NOT_REACHED and s.retryable_failed == 1
+    crashed = summarize("r2", "s1", attempts(), [("d", "x.csv"), ("d", "y.csv")])
+    assert (crashed.status, crashed.files_failed, crashed.retryable_failed) == ("FAILED", 2, 2)

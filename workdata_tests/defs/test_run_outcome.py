@@ -1,0 +1,87 @@
+"""The real run-status sensors on a real instance: every finished run gets an honest outcome."""
+
+import json
+
+import dagster as dg
+import pytest
+from dagster._core.events import DagsterEventType
+
+from workdata.core.ledger_reads import latest_run_summaries
+from workdata.core.planning import RunPlan
+from workdata.defs.jobs import job_name, run_tags
+from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.run_outcome import OUTCOME_TAG
+from workdata.defs.sensors import RUN_OUTCOME_SENSORS
+
+DOMAIN = "annuity_income"
+SESSION = "etl_20241130_101500_abc123"
+
+
+def run_files(defs, instance, keys):
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, keys)
+    plan = RunPlan(DOMAIN, tuple(keys), tuple("-" for _ in keys))
+    result = defs.resolve_job_def(job_name(DOMAIN)).execute_in_process(
+        instance=instance, tags=run_tags(plan, SESSION), raise_on_error=False
+    )
+    return instance.get_run_by_id(result.run_id)
+
+
+def evaluate_outcome_sensor(defs, instance, run):
+    sensor = {s.name: s for s in RUN_OUTCOME_SENSORS}[f"run_outcome_on_{run.status.value.lower()}"]
+    event = instance.all_logs(
+        run.run_id, of_type={DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE}
+    )
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=event[-1].dagster_event,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources=defs.resources,
+    )
+    sensor(context)
+    return instance.get_run_by_id(run.run_id)
+
+
+def summary_of(store, run_id):
+    summaries = latest_run_summaries(store)
+    return summaries[summaries["run_id"] == run_id].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("keys", "outcome", "counts"),
+    [
+        (["income_2024-07.csv", "income_2024-08.jsonl"], "SUCCESS", (2, 0, 0)),
+        (["income_2024-07.csv", "income_2024-10_dirty.csv", "broken/income_empty.csv"], "PARTIAL", (1, 1, 1)),
+        (["broken/income_empty.csv", "broken/income_not_csv.csv"], "FAILED", (0, 0, 2)),
+    ],
+)
+def test_outcome_of_success_mixed_and_failed_runs(defs, instance, demo, store, keys, outcome, counts):
+    run = evaluate_outcome_sensor(defs, instance, run_files(defs, instance, keys))
+    assert run.tags[OUTCOME_TAG] == outcome
+    row = summary_of(store, run.run_id)
+    assert (row["status"], row["files_success"], row["files_partial"], row["files_failed"]) == (
+        outcome,
+        *counts,
+    )
+    assert row["session_id"] == SESSION
+    assert len(json.loads(row["top_errors"])) == counts[2]
+    reports = [
+        e.dagster_event.engine_event_data.metadata["report"].value
+        for e in instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)
+        if "report" in e.dagster_event.engine_event_data.metadata
+    ]
+    assert reports and f"**Outcome: {outcome}**" in reports[-1]
+
+
+def test_a_run_that_died_before_any_file_is_failed_with_every_file_unreached(defs, instance, demo, store):
+    keys = ["income_2024-07.csv", "income_2024-08.jsonl"]
+    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, keys)
+    job = defs.resolve_job_def(job_name(DOMAIN))
+    plan = RunPlan(DOMAIN, tuple(keys), ("-", "-"))
+    run = instance.create_run_for_job(job, tags=run_tags(plan, SESSION))
+    instance.report_run_failed(run)  # what run monitoring records when a run's process disappears
+    run = evaluate_outcome_sensor(defs, instance, instance.get_run_by_id(run.run_id))
+    assert run.tags[OUTCOME_TAG] == "FAILED"
+    row = summary_of(store, run.run_id)
+    assert (row["files_failed"], row["retryable_failed"]) == (2, 2)
+    assert "stopped before this file" in json.loads(row["top_errors"])[0]["message"]
