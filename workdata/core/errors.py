@@ -23,6 +23,7 @@ class WorkdataError(Exception):
 
     category: ErrorCategory = ErrorCategory.UNKNOWN
     retryable: bool = True
+    dependency: str | None = None
 
     def __init__(self, user_message: str, *, stage: Stage = Stage.READ, detail: str = "") -> None:
         super().__init__(detail or user_message)
@@ -52,6 +53,32 @@ class RejectedFileError(TerminalError):
     """The file parsed, but its bad rows exceed what the domain's policy accepts."""
 
     category = ErrorCategory.DATA_MALFORMED
+
+
+class ReferenceUnavailableError(TransientError):
+    """A reference/enrichment source could not be read."""
+
+    category = ErrorCategory.CONNECTIVITY
+
+    def __init__(self, name: str, detail: str = "") -> None:
+        super().__init__(
+            f"The reference table '{name}' could not be read; the file will be retried when it is back.",
+            stage=Stage.ENRICH,
+            detail=detail,
+        )
+        self.dependency = f"reference:{name}"
+
+
+class DependencyOpenError(TransientError):
+    """A dependency's circuit breaker is open: the file was not attempted."""
+
+    category = ErrorCategory.CONNECTIVITY
+
+    def __init__(self, dependency: str, retry_at: str) -> None:
+        super().__init__(
+            f"Dependency {dependency} unavailable, retrying at {retry_at}.", stage=Stage.DISCOVER
+        )
+        self.dependency = dependency
 
 
 class RuleCrashedError(TransientError):
@@ -95,6 +122,7 @@ class Classification:
     user_message: str
     error_message: str
     stage: Stage
+    dependency: str | None = None
 
 
 def redact(text: str) -> str:
@@ -108,9 +136,15 @@ def classify(exc: BaseException, stage: Stage = Stage.READ) -> Classification:
     """Map any exception to a category, retryability and a one- or two-sentence message."""
     detail = redact(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, WorkdataError):
-        return Classification(exc.category, exc.retryable, exc.user_message, detail, exc.stage)
+        return Classification(
+            exc.category, exc.retryable, exc.user_message, detail, exc.stage, exc.dependency
+        )
     category = _category(exc)
-    return Classification(category, category.retryable_by_default, _MESSAGES[category], detail, stage)
+    # Write failures are the warehouse's; the circuit breaker counts them against it.
+    dependency = "warehouse" if category is ErrorCategory.WRITE_FAILURE else None
+    return Classification(
+        category, category.retryable_by_default, _MESSAGES[category], detail, stage, dependency
+    )
 
 
 _MALFORMED_TYPES = ("ParserError", "EmptyDataError", "ArrowInvalid", "JSONDecodeError", "CSVError")

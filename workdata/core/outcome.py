@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from workdata.core.records import ErrorCategory, FileStatus, Stage
 
@@ -34,6 +35,9 @@ class FileOutcome:
     error_message: str | None = None
     top_reasons: tuple[tuple[str, int], ...] = field(default=())
     failure_log_path: str | None = None
+    next_retry_at: datetime | None = None
+    quarantine_path: str | None = None
+    dependency: str | None = None
 
     @property
     def loaded(self) -> bool:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from workdata.core.records import FileStatus
+from workdata.core.records import ErrorCategory, FileStatus
 
 
 class ReadMode(StrEnum):
@@ -25,6 +25,10 @@ class DomainPolicy(BaseModel):
     mode: ReadMode = ReadMode.PERMISSIVE
     warn_bad_row_ratio: float = Field(0.01, ge=0, le=1)
     max_bad_row_ratio: float = Field(0.25, ge=0, le=1)
+    # Non-retryable categories that send a file straight to the dead letter (e.g. schema_mismatch).
+    dead_letter_categories: tuple[ErrorCategory, ...] = ()
+    # Skip files whose content is already known bad (FAILED or DEAD_LETTER under any name).
+    skip_failed: bool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> DomainPolicy:

@@ -1,16 +1,42 @@
-"""Reference tables (plans, companies) that rows are checked against and enriched from."""
+"""Reference tables (plans, companies) that rows are checked against and enriched from.
+
+They come from a directory (WORKDATA_REFERENCE_DIR) or, by default, from the copies shipped with
+workdata. A source that cannot be read is a transient dependency failure, retried and breaker-guarded.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
+from workdata.core.errors import ReferenceUnavailableError
 
-@cache
-def load_reference(name: str) -> pd.DataFrame:
-    """The reference table `name` shipped with workdata, all columns as text."""
-    source = resources.files("workdata.domains") / "reference" / f"{name}.csv"
-    with source.open("rb") as handle:
+
+def reference_dependency(name: str) -> str:
+    """Circuit-breaker name of a reference source."""
+    return f"reference:{name}"
+
+
+def load_reference(name: str, directory: Path | None = None) -> pd.DataFrame:
+    """The reference table `name`, all columns as text; re-read when its file changes."""
+    if directory is None:
+        return _packaged(name)
+    path = directory / f"{name}.csv"
+    try:
+        return _read(path, path.stat().st_mtime_ns)
+    except OSError as exc:
+        raise ReferenceUnavailableError(name, detail=f"{type(exc).__name__}: {exc}") from exc
+
+
+@lru_cache(maxsize=32)
+def _read(path: Path, _mtime_ns: int) -> pd.DataFrame:
+    return pd.read_csv(path, dtype="str", keep_default_na=False)
+
+
+@lru_cache(maxsize=8)
+def _packaged(name: str) -> pd.DataFrame:
+    with (resources.files("workdata.domains") / "reference" / f"{name}.csv").open("rb") as handle:
         return pd.read_csv(handle, dtype="str", keep_default_na=False)

@@ -54,9 +54,20 @@ class Store:
         """(domain, file_path) -> the content hash the ledger last recorded for it."""
         with self.connect() as conn:
             rows = conn.execute(
-                "SELECT domain, file_path, file_hash FROM file_state WHERE file_hash IS NOT NULL"
+                "SELECT domain, file_path, file_hash FROM file_state "
+                "WHERE file_hash IS NOT NULL AND status <> 'PENDING'"
             ).fetchall()
         return {(domain, path): file_hash for domain, path, file_hash in rows}
+
+    def known_bad(self, file_hash: str) -> tuple[str, str, str] | None:
+        """(domain, file_path, status) of a file whose content `file_hash` FAILED or was dead-lettered."""
+        with self.connect() as conn:
+            row = conn.execute(
+                "SELECT domain, file_path, status FROM file_state WHERE file_hash = ? "
+                "AND status IN ('FAILED', 'DEAD_LETTER') ORDER BY last_attempt_at DESC LIMIT 1",
+                [file_hash],
+            ).fetchone()
+        return tuple(row) if row else None
 
     def commit_file(
         self,
@@ -66,6 +77,7 @@ class Store:
         failed: pa.Table | None,
         *,
         replace_rows: bool = True,
+        count_attempt: bool = True,
     ) -> None:
         """Replace the file's rows and failures and upsert its ledger row, all in one transaction.
 
@@ -79,7 +91,11 @@ class Store:
                 if replace_rows:
                     self._replace_rows(conn, table, outcome, run, good, failed)
                 self._write_ledger(
-                    conn, outcome, run, previous + 1, logged=failed is None or not failed.num_rows
+                    conn,
+                    outcome,
+                    run,
+                    previous + int(count_attempt),
+                    logged=failed is None or not failed.num_rows,
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -178,10 +194,10 @@ def _ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged:
         attempts,
         now,
         now,
-        None,
+        outcome.next_retry_at,
         run.run_id,
         run.session_id,
-        None,
+        outcome.quarantine_path,
         outcome.failure_log_path,
         logged,
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
@@ -35,16 +36,20 @@ def check_columns(domain: Domain, raw: pd.DataFrame) -> None:
         raise SchemaMismatchError(missing, [str(c) for c in raw.columns])
 
 
-def validate(domain: Domain, raw: pd.DataFrame) -> ValidationResult:
+def validate(domain: Domain, raw: pd.DataFrame, reference_dir: Path | None = None) -> ValidationResult:
     """Every row ends up in `good` or has at least one record in `failures`."""
     check_columns(domain, raw)
     typed, conversion_failures = convert(domain, raw)
     failures = pd.concat(
-        [conversion_failures, _pandera_failures(domain, typed), _reference_failures(domain, typed)],
+        [
+            conversion_failures,
+            _pandera_failures(domain, typed),
+            _reference_failures(domain, typed, reference_dir),
+        ],
         ignore_index=True,
     )
     bad_rows = pd.Index(failures["row_index"].unique())
-    good = _enrich(domain, typed.drop(index=bad_rows))
+    good = _enrich(domain, typed.drop(index=bad_rows), reference_dir)
     return ValidationResult(good=_cast(domain, good), failures=failures)
 
 
@@ -108,11 +113,11 @@ def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _reference_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
+def _reference_failures(domain: Domain, typed: pd.DataFrame, reference_dir: Path | None) -> pd.DataFrame:
     failures = [empty_failures()]
     for ref in domain.references:
         values = typed[ref.column]
-        unknown = values.notna() & ~values.isin(load_reference(ref.reference)[ref.key])
+        unknown = values.notna() & ~values.isin(load_reference(ref.reference, reference_dir)[ref.key])
         if unknown.any():
             failures.append(
                 make_failures(
@@ -128,10 +133,10 @@ def _reference_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(failures, ignore_index=True)
 
 
-def _enrich(domain: Domain, good: pd.DataFrame) -> pd.DataFrame:
+def _enrich(domain: Domain, good: pd.DataFrame, reference_dir: Path | None) -> pd.DataFrame:
     for ref in domain.references:
         if ref.adds:
-            table = load_reference(ref.reference).set_index(ref.key)
+            table = load_reference(ref.reference, reference_dir).set_index(ref.key)
             for name in ref.adds:
                 good[name] = good[ref.column].map(table[name])
     return good

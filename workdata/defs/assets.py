@@ -9,9 +9,11 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from workdata.core.domain import Domain
+from workdata.core.failure_handling import record_failure
 from workdata.core.inbox import resolve_in_inbox
+from workdata.core.ingest_context import ingest_for
 from workdata.core.outcome import FileOutcome, RunContext
-from workdata.core.pipeline import process_file, record_failure
+from workdata.core.pipeline import process_file
 from workdata.core.records import Stage
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
 from workdata.defs.checks import check_results, check_specs
@@ -72,15 +74,16 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         store = store_for(duckdb)
         store.ensure_schema()
         run = RunContext(session_id_for(context), context.run_id, context.retry_number + 1)
-        log_path = settings.failure_log_path(run.session_id)
-        policy = settings.policy_for(domain.name)
+        ingest = ingest_for(settings, domain, store, run)
         outcomes: list[FileOutcome] = []
         for key in context.partition_keys:
             try:
                 path = resolve_in_inbox(settings.inbox_dir, domain.name, key)
-                outcome = process_file(domain, path, key, store, run, log_path, policy)
+                outcome = process_file(domain, path, key, ingest)
             except ValueError as exc:
-                outcome = record_failure(domain, key, None, exc, Stage.DISCOVER, store, run)
+                outcome = record_failure(
+                    domain, key, settings.inbox_dir, None, None, exc, Stage.DISCOVER, ingest
+                )
             context.log.info(f"{PROGRESS_MARKER} {key} {outcome.status} {outcome.top_reason}")
             outcomes.append(outcome)
             if outcome.loaded:
@@ -89,7 +92,7 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
                     partition=key,
                     metadata=file_metadata(outcome, run.session_id),
                 )
-        yield from check_results(domain.name, outcomes, policy, store)
+        yield from check_results(domain.name, outcomes, ingest.policy, store)
         failed = [o for o in outcomes if not o.loaded]
         if failed:
             raise dg.Failure(

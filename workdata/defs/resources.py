@@ -21,6 +21,8 @@ class PolicyConfig(dg.Config):
     mode: str | None = None
     warn_bad_row_ratio: float | None = None
     max_bad_row_ratio: float | None = None
+    dead_letter_categories: list[str] | None = None
+    skip_failed: bool | None = None
 
 
 class WorkdataResource(dg.ConfigurableResource):
@@ -30,7 +32,9 @@ class WorkdataResource(dg.ConfigurableResource):
     inbox_dir: str | None = None
     logs_dir: str | None = None
     duckdb_path: str | None = None
+    reference_dir: str | None = None
     run_batch_size: int = 100
+    skip_failed: bool = False
     policies: dict[str, PolicyConfig] = {}
 
     def settings(self) -> WorkdataSettings:
@@ -55,7 +59,9 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             inbox_dir=str(settings.inbox_dir),
             logs_dir=str(settings.logs_dir),
             duckdb_path=str(settings.duckdb_path),
+            reference_dir=str(settings.reference_dir) if settings.reference_dir else None,
             run_batch_size=settings.run_batch_size,
+            skip_failed=settings.skip_failed,
             policies={
                 domain: PolicyConfig(**policy.model_dump(mode="json"))
                 for domain, policy in settings.policies.items()

@@ -13,6 +13,7 @@ from pandera.typing import Series
 
 from workdata.core.connect import duckdb_connector
 from workdata.core.domain import Domain
+from workdata.core.ingest_context import Ingest
 from workdata.core.pipeline import process_file
 from workdata.core.records import ErrorCategory, FileStatus
 from workdata.core.store import Store
@@ -23,7 +24,9 @@ INCOME = DOMAINS["annuity_income"]
 
 
 def ingest(domain, path, store, run, settings):
-    return process_file(domain, path, path.name, store, run, settings.failure_log_path(run.session_id))
+    return process_file(
+        domain, path, path.name, Ingest(store, run, settings.failure_log_path(run.session_id))
+    )
 
 
 def clean_file(settings, name="f.csv") -> Path:

@@ -7,6 +7,7 @@ import pytest
 
 from workdata.core.connect import duckdb_connector
 from workdata.core.failure_log import read_failures
+from workdata.core.ingest_context import Ingest
 from workdata.core.invariants import reconciliation_violations, unrecorded_failures
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
@@ -19,10 +20,10 @@ from workdata_tests.conftest import TEST_BIG_ROWS
 
 
 def ingest_all(settings, store, run, demo):
-    log_path = settings.failure_log_path(run.session_id)
+    ingest = Ingest(store, run, settings.failure_log_path(run.session_id))
     return {
         (f.domain, f.key): process_file(
-            DOMAINS[f.domain], settings.inbox_dir / f.domain / f.key, f.key, store, run, log_path
+            DOMAINS[f.domain], settings.inbox_dir / f.domain / f.key, f.key, ingest
         )
         for f in demo
     }
@@ -152,12 +153,14 @@ def test_changed_file_replaces_its_rows(tmp_path):
     domain = DOMAINS["annuity_performance"]
     path = settings.inbox_dir / domain.name / "perf_2024-07.csv"
     write_csv(path, make_rows(domain.name, 1, "2024-07", 50))
-    first = process_file(domain, path, "perf_2024-07.csv", store, run, settings.failure_log_path("x"))
+    first = process_file(domain, path, "perf_2024-07.csv", Ingest(store, run, settings.failure_log_path("x")))
     assert (first.status, first.rows_loaded) == (FileStatus.SUCCESS, 50)
     frame = pd.read_csv(path, dtype="str", keep_default_na=False).head(10)
     frame.loc[3, "member_count"] = "-5"
     write_csv(path, frame.to_dict("records"))
-    outcome = process_file(domain, path, "perf_2024-07.csv", store, run, settings.failure_log_path("x"))
+    outcome = process_file(
+        domain, path, "perf_2024-07.csv", Ingest(store, run, settings.failure_log_path("x"))
+    )
     assert (outcome.status, outcome.rows_loaded, outcome.rows_failed) == (FileStatus.PARTIAL, 9, 1)
     with store.connect() as conn:
         count = conn.execute(

@@ -1,5 +1,6 @@
 import pytest
 
+from workdata.core.ingest_context import Ingest
 from workdata.core.pipeline import process_file
 from workdata.core.policy import DomainPolicy, ReadMode, decide
 from workdata.core.records import ErrorCategory, FileStatus
@@ -35,7 +36,7 @@ def dirty_file(settings):
 
 def run_with(policy, store, run, settings, path):
     return process_file(
-        DOMAIN, path, path.name, store, run, settings.failure_log_path(run.session_id), policy
+        DOMAIN, path, path.name, Ingest(store, run, settings.failure_log_path(run.session_id), policy)
     )
 
 

@@ -1,0 +1,91 @@
+"""A file that failed: classify it, schedule its retry or dead-letter and quarantine it, record it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from workdata.core.domain import Domain
+from workdata.core.errors import DependencyOpenError, classify
+from workdata.core.ingest_context import Ingest
+from workdata.core.outcome import FileOutcome
+from workdata.core.quarantine import quarantine
+from workdata.core.records import FileStatus, Stage
+from workdata.core.session import utc_now
+
+log = logging.getLogger(__name__)
+
+
+def record_failure(
+    domain: Domain,
+    file_key: str,
+    source: Path,
+    file_hash: str | None,
+    state: dict | None,
+    exc: Exception,
+    stage: Stage,
+    ingest: Ingest,
+) -> FileOutcome:
+    """Classify `exc` and record the file as FAILED (retry scheduled) or DEAD_LETTER; never raises."""
+    c = classify(exc, stage)
+    previous = state["attempts"] if state and state["file_hash"] == file_hash and file_hash else 0
+    attempted = not isinstance(exc, DependencyOpenError)
+    attempts = previous + attempted
+    status, next_retry_at = FileStatus.FAILED, None
+    if c.retryable:
+        next_retry_at = ingest.retry.next_retry_at(attempts, utc_now())
+        if isinstance(exc, DependencyOpenError):
+            next_retry_at = ingest.breakers and ingest.breakers.blocked_until(exc.dependency or "")
+        elif next_retry_at is None:
+            status = FileStatus.DEAD_LETTER
+    elif c.category in ingest.policy.dead_letter_categories:
+        status = FileStatus.DEAD_LETTER
+    outcome = FileOutcome(
+        domain=domain.name,
+        file_path=file_key,
+        file_hash=file_hash,
+        status=status,
+        stage=c.stage,
+        error_category=c.category,
+        retryable=c.retryable and status is FileStatus.FAILED,
+        user_message=c.user_message,
+        error_message=c.error_message,
+        next_retry_at=next_retry_at,
+        dependency=c.dependency,
+    )
+    if status is FileStatus.DEAD_LETTER:
+        outcome = _dead_letter(outcome, source, state, attempts, ingest)
+    try:
+        # Bad content replaces what the file held before; a transient fault leaves rows alone.
+        ingest.store.commit_file(
+            outcome, ingest.run, None, None, replace_rows=not c.retryable, count_attempt=attempted
+        )
+    except Exception:
+        log.exception("workdata: could not record the failure of %s/%s", domain.name, file_key)
+    return outcome
+
+
+def _dead_letter(
+    outcome: FileOutcome, source: Path, state: dict | None, attempts: int, ingest: Ingest
+) -> FileOutcome:
+    message = (
+        f"Gave up after {attempts} attempt(s): {outcome.user_message} "
+        f"Release it with `workdata release {outcome.domain}/{outcome.file_path}` once fixed."
+    )
+    if ingest.quarantine_dir is None:
+        return replace(outcome, user_message=message)
+    try:
+        first = state.get("first_seen_at") if state else None
+        target = quarantine(
+            ingest.quarantine_dir,
+            outcome,
+            source,
+            ingest.run.session_id,
+            str(first) if first else None,
+            attempts,
+        )
+    except (OSError, ValueError):
+        log.exception("workdata: could not quarantine %s/%s", outcome.domain, outcome.file_path)
+        return replace(outcome, user_message=message)
+    return replace(outcome, user_message=message, quarantine_path=str(target))

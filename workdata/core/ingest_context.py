@@ -1,0 +1,50 @@
+"""Everything processing a file needs besides the file itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workdata.core.backoff import RetryPolicy
+from workdata.core.circuit import CircuitBreakers
+from workdata.core.domain import Domain
+from workdata.core.outcome import RunContext
+from workdata.core.policy import DomainPolicy
+from workdata.core.references import reference_dependency
+from workdata.core.settings import WorkdataSettings
+from workdata.core.store import Store
+
+WAREHOUSE = "warehouse"
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """The store, run, failure-log path and the policies in force for one domain's files."""
+
+    store: Store
+    run: RunContext
+    log_path: Path
+    policy: DomainPolicy = field(default_factory=DomainPolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    reference_dir: Path | None = None
+    quarantine_dir: Path | None = None
+    breakers: CircuitBreakers | None = None
+
+
+def dependencies_of(domain: Domain) -> list[str]:
+    """The breaker-guarded dependencies a domain's files need: the warehouse and its references."""
+    return [WAREHOUSE, *sorted({reference_dependency(r.reference) for r in domain.references})]
+
+
+def ingest_for(settings: WorkdataSettings, domain: Domain, store: Store, run: RunContext) -> Ingest:
+    """The Ingest of `domain` for one run, as the settings configure it."""
+    return Ingest(
+        store=store,
+        run=run,
+        log_path=settings.failure_log_path(run.session_id),
+        policy=settings.policy_for(domain.name),
+        retry=settings.retry,
+        reference_dir=settings.reference_dir,
+        quarantine_dir=settings.quarantine_dir,
+        breakers=settings.breakers(),
+    )

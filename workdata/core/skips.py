@@ -1,0 +1,73 @@
+"""When a file is not processed at all: unchanged, dead-lettered, or known-bad content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workdata.core.domain import Domain
+from workdata.core.failure_log import append_failures
+from workdata.core.ingest_context import Ingest
+from workdata.core.outcome import FileOutcome
+from workdata.core.records import FileStatus
+
+LOADED = (FileStatus.SUCCESS.value, FileStatus.PARTIAL.value)
+
+
+def skip_reason(
+    domain: Domain, file_key: str, file_hash: str, state: dict | None, ingest: Ingest
+) -> FileOutcome | None:
+    """A SKIPPED outcome (already recorded) when the file must not be processed, else None."""
+    same = state is not None and state["file_hash"] == file_hash
+    if same and state["status"] in LOADED:
+        if not state["failure_log_written"]:
+            _recover_failure_log(domain, file_key, state, ingest)
+        message = "Unchanged since it was loaded; skipped."
+        return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)
+    if same and state["status"] == FileStatus.DEAD_LETTER:
+        message = (
+            f"Dead-lettered after {state['attempts']} attempt(s); skipped until released "
+            f"(`workdata release {domain.name}/{file_key}`) or changed."
+        )
+        return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)
+    if ingest.policy.skip_failed:
+        known = ingest.store.known_bad(file_hash)
+        if known is not None:
+            message = f"Same content as known-bad {known[0]}/{known[1]} ({known[2]}); skipped."
+            return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=True)
+    return None
+
+
+def _skipped(
+    domain: Domain,
+    file_key: str,
+    file_hash: str,
+    state: dict | None,
+    message: str,
+    ingest: Ingest,
+    change_state: bool,
+) -> FileOutcome:
+    state = state or {}
+    outcome = FileOutcome(
+        domain=domain.name,
+        file_path=file_key,
+        file_hash=file_hash,
+        status=FileStatus.SKIPPED,
+        rows_total=state.get("rows_total") or 0,
+        rows_loaded=state.get("rows_loaded") or 0,
+        rows_failed=state.get("rows_failed") or 0,
+        user_message=message,
+    )
+    if change_state:
+        ingest.store.commit_file(outcome, ingest.run, None, None, replace_rows=False, count_attempt=False)
+    else:
+        ingest.store.record_attempt(outcome, ingest.run)
+    return outcome
+
+
+def _recover_failure_log(domain: Domain, file_key: str, state: dict, ingest: Ingest) -> None:
+    # An earlier run committed but died before appending to its session CSV.
+    records = ingest.store.failed_records(
+        session_id=state["session_id"], domain=domain.name, source_file=file_key
+    )
+    append_failures(Path(state["failure_log_path"]), records)
+    ingest.store.mark_log_written(domain.name, file_key)
