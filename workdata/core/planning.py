@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from workdata.core.domain import Domain
 from workdata.core.inbox import InboxFile, contiguous_ranges, file_sha256, scan_inbox
@@ -16,6 +17,24 @@ class PendingFile:
     """An inbox file whose content (sha256) workdata has not processed yet."""
 
     file: InboxFile
+    sha256: str
+
+    @property
+    def domain(self) -> str:
+        """The file's domain."""
+        return self.file.domain
+
+    @property
+    def key(self) -> str:
+        """The file's partition key."""
+        return self.file.key
+
+
+class Plannable(Protocol):
+    """Anything that names a file of a domain and its content hash."""
+
+    domain: str
+    key: str
     sha256: str
 
 
@@ -72,13 +91,13 @@ class RunPlan:
 
 
 def plan_runs(
-    pending: list[PendingFile], existing: Mapping[str, Sequence[str]], max_files: int
+    pending: Sequence[Plannable], existing: Mapping[str, Sequence[str]], max_files: int
 ) -> tuple[dict[str, list[str]], list[RunPlan]]:
     """New partition keys to add per domain, and ranged runs covering every pending file."""
     new_keys: dict[str, list[str]] = {}
     plans: list[RunPlan] = []
-    for domain in sorted({p.file.domain for p in pending}):
-        mine = {p.file.key: p.sha256 for p in pending if p.file.domain == domain}
+    for domain in sorted({p.domain for p in pending}):
+        mine = {p.key: p.sha256 for p in pending if p.domain == domain}
         known = list(existing.get(domain, ()))
         known_set = set(known)
         new_keys[domain] = sorted(k for k in mine if k not in known_set)

@@ -8,6 +8,7 @@ from workdata.core.settings import WorkdataSettings
 from workdata.defs.assets import DOMAIN_ASSETS
 from workdata.defs.jobs import INGEST_JOBS
 from workdata.defs.resources import build_resources
+from workdata.defs.retry_sensor import retry_sensor
 from workdata.defs.sensors import RUN_OUTCOME_SENSORS, inbox_sensor
 
 
@@ -16,6 +17,6 @@ def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
     return dg.Definitions(
         assets=list(DOMAIN_ASSETS.values()),
         jobs=list(INGEST_JOBS.values()),
-        sensors=[inbox_sensor, *RUN_OUTCOME_SENSORS],
+        sensors=[inbox_sensor, retry_sensor, *RUN_OUTCOME_SENSORS],
         resources=build_resources(settings),
     )

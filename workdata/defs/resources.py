@@ -25,16 +25,29 @@ class PolicyConfig(dg.Config):
     skip_failed: bool | None = None
 
 
+class RetryConfig(dg.Config):
+    """Retry cap and backoff (full jitter between 0 and min(cap, base * factor^(attempts-1)))."""
+
+    max_attempts: int = 4
+    base_seconds: float = 60.0
+    factor: float = 2.0
+    cap_seconds: float = 3600.0
+
+
 class WorkdataResource(dg.ConfigurableResource):
-    """Where the inbox, the failure logs and the warehouse live; unset fields use WORKDATA_* defaults."""
+    """Where the inbox, the failure logs and the warehouse live, and how failures are retried."""
 
     home: str | None = None
     inbox_dir: str | None = None
     logs_dir: str | None = None
     duckdb_path: str | None = None
     reference_dir: str | None = None
+    quarantine_dir: str | None = None
     run_batch_size: int = 100
     skip_failed: bool = False
+    retry: RetryConfig = RetryConfig()
+    circuit_threshold: int = 3
+    circuit_cooldown_seconds: float = 300.0
     policies: dict[str, PolicyConfig] = {}
 
     def settings(self) -> WorkdataSettings:
@@ -60,8 +73,12 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             logs_dir=str(settings.logs_dir),
             duckdb_path=str(settings.duckdb_path),
             reference_dir=str(settings.reference_dir) if settings.reference_dir else None,
+            quarantine_dir=str(settings.quarantine_dir),
             run_batch_size=settings.run_batch_size,
             skip_failed=settings.skip_failed,
+            retry=RetryConfig(**settings.retry.model_dump()),
+            circuit_threshold=settings.circuit_threshold,
+            circuit_cooldown_seconds=settings.circuit_cooldown_seconds,
             policies={
                 domain: PolicyConfig(**policy.model_dump(mode="json"))
                 for domain, policy in settings.policies.items()

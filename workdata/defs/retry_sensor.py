@@ -1,0 +1,97 @@
+"""The retry sensor: launch runs for exactly the failed, retryable files that are due."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from workdata.core.circuit import OPEN
+from workdata.core.connect import duckdb_connector
+from workdata.core.ingest_context import WAREHOUSE, dependencies_of
+from workdata.core.planning import plan_runs
+from workdata.core.recovery import DueFile, due_retries
+from workdata.core.session import new_session_id, utc_now
+from workdata.core.store import Store
+from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
+from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.resources import WorkdataResource
+from workdata.defs.run_outcome import expected_files
+from workdata.domains import DOMAINS
+
+RETRY_TAG, ATTEMPT_TAG, PARENT_TAG = "workdata/retry", "workdata/attempt", "workdata/parent_session"
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def in_flight(instance: dg.DagsterInstance) -> set[tuple[str, str]]:
+    """(domain, file) pairs of every queued or running ingest run."""
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE))
+    return {
+        pair
+        for run in runs
+        if run.job_name in {j.name for j in INGEST_JOBS.values()}
+        for pair in expected_files(instance, run)
+    }
+
+
+def retry_requests(instance: dg.DagsterInstance, due: list[DueFile], batch: int) -> list[dg.RunRequest]:
+    """Ranged retry runs; the run key names files, content and attempt, so a tick repeated is a no-op."""
+    existing = {d: instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in DOMAINS}
+    by_key = {(f.domain, f.key): f for f in due}
+    keyed = [DueFile(f.domain, f.key, f"{f.sha256}:{f.attempts}", f.attempts, f.session_id) for f in due]
+    _, plans = plan_runs(keyed, existing, batch)
+    session_id = new_session_id()
+    requests = []
+    for plan in plans:
+        files = [by_key[(plan.domain, k)] for k in plan.keys]
+        tags = run_tags(plan, session_id) | {
+            RETRY_TAG: "true",
+            ATTEMPT_TAG: str(max(f.attempts for f in files) + 1),
+            PARENT_TAG: files[0].session_id or "",
+        }
+        requests.append(
+            dg.RunRequest(run_key=f"retry:{plan.run_key}", job_name=job_name(plan.domain), tags=tags)
+        )
+    return requests
+
+
+@dg.sensor(
+    name="retry_sensor",
+    jobs=list(INGEST_JOBS.values()),
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Retries exactly the FAILED, retryable files whose backoff is due (under the attempt cap, "
+    "not already queued or running, dependency circuits closed), batched into few runs.",
+)
+def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
+    """Request ranged runs for the failed, retryable files whose retry is due."""
+    settings = workdata.settings()
+    now = utc_now()
+    blocked = {
+        dep: c.retry_at
+        for dep, c in settings.breakers().states().items()
+        if c.state == OPEN and c.retry_at_time and c.retry_at_time > now
+    }
+    if WAREHOUSE in blocked:
+        return dg.SkipReason(f"Circuit open for {WAREHOUSE}: nothing is retried before {blocked[WAREHOUSE]}.")
+    try:
+        store = Store(duckdb_connector(settings.duckdb_path, attempts=3), DOMAINS.values())
+        store.ensure_schema()
+        due = due_retries(store, now, settings.retry.max_attempts)
+    except duckdb.Error as exc:
+        return dg.SkipReason(
+            f"The warehouse is busy or unreadable ({type(exc).__name__}); next tick retries."
+        )
+    busy = in_flight(context.instance)
+    held = [f for f in due if set(dependencies_of(DOMAINS[f.domain])) & set(blocked)]
+    ready = [f for f in due if (f.domain, f.key) not in busy and f not in held and f.domain in DOMAINS]
+    if not ready:
+        reasons = [f"{len(due)} due", f"{len(due) - len(ready) - len(held)} already queued or running"]
+        if held:
+            reasons.append(f"{len(held)} held by open circuits ({', '.join(sorted(blocked))})")
+        return dg.SkipReason("Nothing to retry now: " + ", ".join(reasons) + ".")
+    return retry_requests(context.instance, ready, settings.run_batch_size)
