@@ -124,7 +124,7 @@ def test_attempts_never_exceed_the_cap_then_dead_letter_and_quarantine(world, in
     assert "workdata release" in s["user_message"]
     assert isinstance(tick(defs, instance), dg.SkipReason)
 
-    # Released, it is new again for the inbox (PENDING); a manual re-run of the same bytes is skipped until then.
+    # Released, it is new again for the inbox (PENDING); until then the same bytes are skipped.
     from workdata.core.connect import duckdb_connector
     from workdata.core.store import Store
     from workdata.domains import DOMAINS
