@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from workdata.cli.commands import export_failures, failures_list, open_ui, run_inbox, status
+from workdata.cli.commands import (
+    RECOVERY,
+    export_failures,
+    failures_list,
+    open_ui,
+    recover,
+    run_inbox,
+    status,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +23,23 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest everything pending in the inbox through Dagster")
     run.add_argument("--demo", action="store_true", help="write the bundled demo data first")
     run.add_argument("--domain", action="append", help="only this domain (repeatable)")
+    run.add_argument("--skip-failed", action="store_true", help="skip files whose content is known bad")
+    retry = sub.add_parser("retry", help="retry FAILED files now, ignoring backoff (not the cap)")
+    retry.add_argument("--domain")
+    retry.add_argument("--file", help="a file path as in the ledger (relative to inbox/<domain>/)")
+    retry.add_argument("--category")
+    release = sub.add_parser("release", help="move a dead-lettered file back to PENDING")
+    release.add_argument("file", help="<domain>/<file>")
+    clear = sub.add_parser("clear", help="forget ledger entries (their files count as new again)")
+    clear.add_argument("--status", action="append", default=None, help="default: FAILED and DEAD_LETTER")
+    clear.add_argument("--yes", action="store_true")
+    stats = sub.add_parser("stats", help="counts by status/category, failure and retry rates, stuck files")
+    stats.add_argument("--json", action="store_true")
+    sub.add_parser("verify", help="recompute checksums and check every invariant; non-zero on violations")
+    replay = sub.add_parser("replay", help="re-validate failed rows and load those that now pass")
+    replay.add_argument("--domain")
+    replay.add_argument("--session")
+    replay.add_argument("--error-type")
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
@@ -41,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `workdata` console script."""
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        return run_inbox(demo=args.demo, domains=args.domain)
+        return run_inbox(demo=args.demo, domains=args.domain, skip_failed=args.skip_failed)
+    if args.command in RECOVERY:
+        return recover(args)
     if args.command == "ui":
         return open_ui(host=args.host, port=args.port)
     if args.command == "status":

@@ -34,7 +34,7 @@ def _log_to_file(settings: WorkdataSettings) -> None:
     logger.setLevel(logging.INFO)
 
 
-def run_inbox(demo: bool = False, domains: list[str] | None = None) -> int:
+def run_inbox(demo: bool = False, domains: list[str] | None = None, skip_failed: bool = False) -> int:
     """`workdata run`: ingest what is pending through the Dagster jobs; 1 when a file failed."""
     from workdata.cli.run import ingest_pending  # dagster loads slowly; only this command needs it
 
@@ -43,7 +43,7 @@ def run_inbox(demo: bool = False, domains: list[str] | None = None) -> int:
     if unknown:
         console.print(f"[red]Unknown domain(s): {', '.join(unknown)}. Known: {', '.join(DOMAINS)}.")
         return 2
-    settings = WorkdataSettings()
+    settings = WorkdataSettings(**({"skip_failed": True} if skip_failed else {}))
     ensure_dagster_home(settings)
     _log_to_file(settings)
     selected = [DOMAINS[d] for d in domains] if domains else list(DOMAINS.values())
@@ -117,9 +117,11 @@ def export_failures(session_id: str, out: str | None = None) -> int:
 def status(limit: int = 20, as_json: bool = False) -> int:
     """`workdata status`: the latest runs and their honest outcome."""
     from workdata.cli.listings import show_status
+    from workdata.cli.recovery import circuit_states
 
     console = Console(soft_wrap=as_json)
-    return show_status(console, _store(WorkdataSettings()), limit, as_json)
+    settings = WorkdataSettings()
+    return show_status(console, _store(settings), limit, as_json, circuit_states(settings))
 
 
 def failures_list(filters: dict, page: int = 1, size: int = 50, as_json: bool = False) -> int:
@@ -128,3 +130,30 @@ def failures_list(filters: dict, page: int = 1, size: int = 50, as_json: bool = 
 
     console = Console(soft_wrap=as_json)
     return list_failures(console, _store(WorkdataSettings()), filters, max(page, 1), size, as_json)
+
+
+RECOVERY = ("retry", "release", "clear", "stats", "verify", "replay")
+
+
+def recover(args) -> int:
+    """The recovery sub-commands (`workdata retry|release|clear|stats|verify|replay`)."""
+    from workdata.cli import recovery
+
+    console = Console(soft_wrap=getattr(args, "json", False))
+    settings = WorkdataSettings()
+    if args.command == "retry":
+        ensure_dagster_home(settings)
+        _log_to_file(settings)
+    store = _store(settings)
+    if args.command == "retry":
+        filters = {"domain": args.domain, "file_path": args.file, "category": args.category}
+        return recovery.retry_now(console, settings, store, filters)
+    if args.command == "release":
+        return recovery.release_file(console, store, args.file)
+    if args.command == "clear":
+        return recovery.clear_entries(console, store, args.status or ["FAILED", "DEAD_LETTER"], args.yes)
+    if args.command == "stats":
+        return recovery.show_stats(console, store, args.json)
+    if args.command == "verify":
+        return recovery.run_verify(console, settings, store)
+    return recovery.run_replay(console, settings, store, args.domain, args.session, args.error_type)

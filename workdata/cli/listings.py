@@ -18,13 +18,18 @@ def _json(frame: pd.DataFrame) -> str:
     return frame.to_json(orient="records", date_format="iso", force_ascii=False)
 
 
-def show_status(console: Console, store: Store, limit: int, as_json: bool) -> int:
-    """Latest runs with their honest outcome and counts."""
+def show_status(console: Console, store: Store, limit: int, as_json: bool, circuits: dict[str, str]) -> int:
+    """Latest runs with their honest outcome and counts, and any circuit that is not closed."""
     runs = latest_run_summaries(store, limit)
     if as_json:
         runs["top_errors"] = runs["top_errors"].map(json.loads)
-        console.print_json(_json(runs))
+        console.print_json(json.dumps({"runs": json.loads(_json(runs)), "circuits": circuits}))
         return 0
+    open_circuits = {dep: state for dep, state in circuits.items() if not state.startswith("closed")}
+    if open_circuits:
+        console.print(
+            "[bold red]Open circuits:[/] " + ", ".join(f"{d} ({s})" for d, s in open_circuits.items())
+        )
     if runs.empty:
         console.print("No finished runs recorded yet; run `workdata run` or start the sensors.")
         return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import dagster as dg
 from rich.console import Console
@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from workdata.cli.render import print_summary
 from workdata.core.domain import Domain
-from workdata.core.planning import RunPlan, discover_pending, plan_runs
+from workdata.core.planning import Plannable, RunPlan, discover_pending, plan_runs
 from workdata.core.run_summary import summarize
 from workdata.core.session import new_session_id
 from workdata.core.settings import WorkdataSettings
@@ -31,23 +31,38 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, domains: list[Domain]) -> int:
-    """Run every pending file through its domain job; print the summary; 1 when any file failed."""
+    """Run every pending file through its domain job; print the summary; exit code of the outcome."""
     _, pending = discover_pending(settings.inbox_dir, domains, store.processed_hashes())
     if not pending:
         console.print("Nothing new or changed in the inbox; every file is already in the ledger.")
         return EXIT_CODES["SUCCESS"]
+    return ingest_files(console, settings, store, pending)
+
+
+def ingest_files(
+    console: Console,
+    settings: WorkdataSettings,
+    store: Store,
+    files: Sequence[Plannable],
+    extra_tags: Mapping[str, str] | None = None,
+) -> int:
+    """Run exactly `files` through the Dagster jobs in few ranged runs; print the summary."""
     instance = dg.DagsterInstance.get()
-    existing = {d.name: instance.get_dynamic_partitions(FILE_PARTITIONS[d.name].name) for d in domains}
-    new_keys, plans = plan_runs(pending, existing, settings.run_batch_size)
+    existing = {
+        d: instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in {f.domain for f in files}
+    }
+    new_keys, plans = plan_runs(files, existing, settings.run_batch_size)
     for domain, keys in new_keys.items():
         if keys:
             instance.add_dynamic_partitions(FILE_PARTITIONS[domain].name, keys)
     session_id = new_session_id()
     console.print(
-        f"Session {session_id}: {len(pending)} file(s) in {len(plans)} run(s), "
+        f"Session {session_id}: {len(files)} file(s) in {len(plans)} run(s), "
         f"Dagster instance {instance.root_directory}"
     )
-    for run_id in _execute(console, build_definitions(settings), instance, plans, session_id):
+    for run_id in _execute(
+        console, build_definitions(settings), instance, plans, session_id, extra_tags or {}
+    ):
         # No daemon watches in-process runs: record each run's outcome as the sensor would.
         record_run_outcome(instance, instance.get_run_by_id(run_id), store)
     attempts = (
@@ -67,6 +82,7 @@ def _execute(
     instance: dg.DagsterInstance,
     plans: list[RunPlan],
     session_id: str,
+    extra_tags: Mapping[str, str],
 ) -> list[str]:
     columns = (
         TextColumn("{task.description}"),
@@ -86,7 +102,7 @@ def _execute(
                 defs.resolve_job_def(job_name(plan.domain)).execute_in_process(
                     instance=instance,
                     run_id=run_id,
-                    tags=run_tags(plan, session_id),
+                    tags=run_tags(plan, session_id) | dict(extra_tags),
                     run_config=QUIET,
                     raise_on_error=False,
                 )

@@ -23,7 +23,7 @@ def reconciliation_violations(
                        (SELECT count(*) FROM {table} w WHERE w._source_file = s.file_path),
                        (SELECT count(DISTINCT f.row_index) FROM failed_records f
                         WHERE f.domain = s.domain AND f.source_file = s.file_path
-                          AND f.session_id = s.session_id)
+                          AND f.session_id = s.session_id AND f.replayed_at IS NULL)
                 FROM file_state s WHERE s.domain = ? AND s.status IN ('SUCCESS', 'PARTIAL', 'FAILED')
                 """,
                 [name],

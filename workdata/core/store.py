@@ -36,7 +36,7 @@ class Store:
         self.domains = {d.name: d for d in domains}
 
     def ensure_schema(self) -> None:
-        """Create missing tables; safe to call on every run."""
+        """Create missing tables and columns; safe to call on every run."""
         with self.connect() as conn:
             for statement in all_ddl(self.domains.values()):
                 conn.execute(statement)
@@ -113,8 +113,7 @@ class Store:
     ) -> None:
         conn.execute(f"DELETE FROM {table} WHERE _source_file = ?", [outcome.file_path])
         if good is not None and len(good):
-            conn.register("good_rows", _with_lineage(good, outcome, run))
-            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM good_rows")
+            insert_rows(conn, table, with_lineage(good, outcome.file_path, outcome.file_hash, run.run_id))
         conn.execute(
             "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
             [outcome.domain, outcome.file_path, run.session_id],
@@ -203,10 +202,20 @@ def _ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged:
     ]
 
 
-def _with_lineage(good: pd.DataFrame, outcome: FileOutcome, run: RunContext) -> pa.Table:
+def with_lineage(good: pd.DataFrame, file_path: str, file_hash: str | None, run_id: str | None) -> pa.Table:
+    """Typed good rows (index = source row) plus the lineage columns, as Arrow."""
     frame = good.reset_index(names="_row_index")
-    frame["_source_file"] = outcome.file_path
-    frame["_file_hash"] = outcome.file_hash
-    frame["_run_id"] = run.run_id
+    frame["_source_file"] = file_path
+    frame["_file_hash"] = file_hash
+    frame["_run_id"] = run_id
     frame["_loaded_at"] = pd.Timestamp(utc_now())
     return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def insert_rows(conn, table: str, rows: pa.Table) -> None:
+    """Bulk insert by column name (never row by row); `table` is an already quoted identifier."""
+    conn.register("incoming_rows", rows)
+    try:
+        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+    finally:
+        conn.unregister("incoming_rows")

@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS failed_records (
     raw_data VARCHAR NOT NULL, "column" VARCHAR, "check" VARCHAR, message VARCHAR NOT NULL,
     run_id VARCHAR, attempt INTEGER NOT NULL, file_hash VARCHAR NOT NULL
 )"""
+# Added after the first release; ALTER keeps older databases working.
+FAILED_RECORDS_REPLAYED = "ALTER TABLE failed_records ADD COLUMN IF NOT EXISTS replayed_at TIMESTAMPTZ"
 
 _LEDGER_COLUMNS = """
     domain VARCHAR NOT NULL, file_path VARCHAR NOT NULL, file_hash VARCHAR, status VARCHAR NOT NULL,
@@ -104,6 +106,7 @@ def all_ddl(domains: Iterable[Domain]) -> list[str]:
     """Every statement needed to bring an empty database up to date."""
     return [
         FAILED_RECORDS_DDL,
+        FAILED_RECORDS_REPLAYED,
         FILE_STATE_DDL,
         FILE_ATTEMPTS_DDL,
         RUN_SUMMARIES_DDL,

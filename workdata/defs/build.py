@@ -7,6 +7,7 @@ import dagster as dg
 from workdata.core.settings import WorkdataSettings
 from workdata.defs.assets import DOMAIN_ASSETS
 from workdata.defs.jobs import INGEST_JOBS
+from workdata.defs.recovery_jobs import MAINTENANCE_SCHEDULE, RECOVERY_JOBS
 from workdata.defs.resources import build_resources
 from workdata.defs.retry_sensor import retry_sensor
 from workdata.defs.sensors import RUN_OUTCOME_SENSORS, inbox_sensor
@@ -16,7 +17,8 @@ def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
     """Assets, jobs, sensors and resources of workdata, with paths from `settings`."""
     return dg.Definitions(
         assets=list(DOMAIN_ASSETS.values()),
-        jobs=list(INGEST_JOBS.values()),
+        jobs=[*INGEST_JOBS.values(), *RECOVERY_JOBS],
+        schedules=[MAINTENANCE_SCHEDULE],
         sensors=[inbox_sensor, retry_sensor, *RUN_OUTCOME_SENSORS],
         resources=build_resources(settings),
     )

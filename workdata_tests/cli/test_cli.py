@@ -93,7 +93,7 @@ def test_exit_status_is_the_honest_outcome(demo_run):
 
 def test_status_and_failures_list_for_scripts(demo_run):
     _, env, _ = demo_run
-    runs = json.loads(workdata(env, "status", "--json").stdout)
+    runs = json.loads(workdata(env, "status", "--json").stdout)["runs"]
     demo_runs = [r for r in runs if r["files_failed"] == 5]
     assert {r["status"] for r in demo_runs} == {"PARTIAL"} and len(demo_runs) == 2
     assert demo_runs[0]["top_errors"][0]["category"] in {"data_malformed", "schema_mismatch"}
@@ -125,3 +125,27 @@ def test_bad_arguments_are_refused_plainly(demo_run):
     _, env, _ = demo_run
     assert workdata(env, "run", "--domain", "nope").returncode == 2
     assert workdata(env, "failures", "export", "--session", "../../etc").returncode == 2
+
+
+def test_recovery_commands(demo_run):
+    home, env, _ = demo_run
+    verified = workdata(env, "verify")
+    assert verified.returncode == 0 and "All invariants hold" in verified.stdout, verified.stdout
+    figures = json.loads(workdata(env, "stats", "--json").stdout)
+    assert figures["files_by_status"]["FAILED"] >= 10
+    assert set(figures["circuits"].values()) == {"closed"}
+    assert workdata(env, "clear").returncode == 2
+    assert workdata(env, "release", "annuity_income/broken/income_empty.csv").returncode == 1
+    replayed = workdata(env, "replay", "--domain", "annuity_income")
+    assert replayed.returncode == 0 and "0 now pass" in replayed.stdout
+
+    retried = workdata(env, "retry", "--domain", "annuity_income", "--file", "broken/income_not_csv.csv")
+    assert retried.returncode == 1 and "Retrying 1 file(s) now." in retried.stdout
+    attempts = json.loads(workdata(env, "failures", "list", "--json", "--domain", "annuity_income").stdout)
+    assert {f["file_path"]: f["attempts"] for f in attempts}["broken/income_not_csv.csv"] == 2
+
+    inbox = home / "inbox" / "annuity_performance"
+    (inbox / "copy_of_bad.csv").write_bytes((inbox / "broken" / "perf_not_csv.csv").read_bytes())
+    skipped = workdata(env, "run", "--skip-failed")
+    assert skipped.returncode == 0, skipped.stdout
+    assert "copy_of_bad.csv" in skipped.stdout and "SKIPPED" in skipped.stdout

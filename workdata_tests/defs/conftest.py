@@ -17,3 +17,6 @@ def instance():
 @pytest.fixture
 def defs(settings):
     return build_definitions(settings)
+
+
+from workdata_tests.defs.retry_helpers import world  # noqa: E402,F401  (a fixture shared by retry tests)

@@ -15,6 +15,24 @@ def test_code_location_loads_with_assets_jobs_sensor_and_resources(monkeypatch, 
         job = defs.resolve_job_def(f"ingest_{name}")
         assert job.partitions_def.name == f"{name}_files"
         assert job.executor_def.name == "in_process"
+    sensors = {s.name for s in defs.sensors}
+    assert sensors == {
+        "inbox_sensor",
+        "retry_sensor",
+        "run_outcome_on_success",
+        "run_outcome_on_failure",
+        "run_outcome_on_canceled",
+    }
+    jobs = {j.name for j in repo.get_all_jobs()}
+    assert {
+        "retry_failed_files",
+        "release_file",
+        "forget_ledger_entries",
+        "verify_ledger",
+        "replay_rows",
+        "maintenance",
+    } <= jobs
+    assert defs.resolve_schedule_def("daily_maintenance").job_name == "maintenance"
     sensor = defs.resolve_sensor_def("inbox_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert {t.job_name for t in sensor.targets} == {f"ingest_{n}" for n in DOMAINS}

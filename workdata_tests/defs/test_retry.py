@@ -1,78 +1,15 @@
 """Retry only what failed, on a real instance: backoff, cap, dead letter, circuits, release, change."""
 
-import shutil
-from importlib import resources
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from workdata.core.backoff import RetryPolicy
-from workdata.core.planning import RunPlan
 from workdata.core.recovery import release
-from workdata.core.settings import WorkdataSettings
 from workdata.defs.build import build_definitions
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.retry_sensor import ATTEMPT_TAG, RETRY_TAG, retry_sensor
+from workdata.defs.retry_sensor import ATTEMPT_TAG, RETRY_TAG
 from workdata.demo.files import make_rows, write_csv
-
-DOMAIN = "annuity_income"
-KEY = "income_2025-02.csv"
-SESSION = "etl_20241130_101500_abc123"
-
-
-@pytest.fixture
-def world(tmp_path):
-    """Settings with an external reference folder that starts out missing and a 0 s backoff."""
-    refs = tmp_path / "refs"
-    settings = WorkdataSettings(
-        home=tmp_path / "wd",
-        logs_dir=tmp_path / "logs",
-        reference_dir=refs,
-        retry=RetryPolicy(max_attempts=3, base_seconds=0),
-    )
-    write_csv(settings.inbox_dir / DOMAIN / KEY, make_rows(DOMAIN, 4, "2025-02", 30))
-    return settings, refs
-
-
-def restore_references(refs: Path) -> None:
-    refs.mkdir(exist_ok=True)
-    for name in ("plans", "companies"):
-        source = resources.files("workdata.domains") / "reference" / f"{name}.csv"
-        shutil.copyfile(str(source), refs / f"{name}.csv")
-
-
-def first_run(defs, instance, keys=(KEY,)):
-    instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, list(keys))
-    plan = RunPlan(DOMAIN, tuple(keys), tuple("-" for _ in keys))
-    return defs.resolve_job_def(job_name(DOMAIN)).execute_in_process(
-        instance=instance, tags=run_tags(plan, SESSION), raise_on_error=False
-    )
-
-
-def tick(defs, instance):
-    context = dg.build_sensor_context(
-        instance=instance, instance_ref=instance.get_ref(), definitions=defs, resources=defs.resources
-    )
-    return retry_sensor(context)
-
-
-def launch(defs, instance, requests):
-    return [
-        defs.resolve_job_def(r.job_name).execute_in_process(
-            instance=instance, tags=r.tags, raise_on_error=False
-        )
-        for r in requests
-    ]
-
-
-def state(settings, key=KEY):
-    from workdata.core.connect import duckdb_connector
-    from workdata.core.store import Store
-    from workdata.domains import DOMAINS
-
-    return Store(duckdb_connector(settings.duckdb_path), DOMAINS.values()).get_state(DOMAIN, key)
+from workdata_tests.defs.retry_helpers import DOMAIN, KEY, first_run, launch, restore_references, state, tick
 
 
 def test_transient_reference_failure_is_retried_until_it_loads(world, instance):

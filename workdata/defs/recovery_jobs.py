@@ -1,0 +1,155 @@
+"""Recovery from the Launchpad: the CLI's retry, release, clear, verify, replay and maintenance as jobs."""
+
+import dagster as dg
+
+from workdata.core.connect import duckdb_connector
+from workdata.core.maintenance import prune
+from workdata.core.recovery import clear, mark_due_now, release
+from workdata.core.replay import replay
+from workdata.core.session import utc_now
+from workdata.core.store import Store
+from workdata.core.verify import verify
+from workdata.defs.resources import WorkdataResource
+from workdata.domains import DOMAINS
+
+
+def _store(workdata: WorkdataResource) -> Store:
+    store = Store(duckdb_connector(workdata.settings().duckdb_path), DOMAINS.values())
+    store.ensure_schema()
+    return store
+
+
+class RetryFilesConfig(dg.Config):
+    """Which FAILED files to make due now (empty fields match everything)."""
+
+    domain: str | None = None
+    file: str | None = None
+    category: str | None = None
+
+
+@dg.op(description="Make matching FAILED files due now; the retry sensor launches them on its next tick.")
+def make_failed_files_due(
+    context: dg.OpExecutionContext, config: RetryFilesConfig, workdata: WorkdataResource
+):
+    """Mark matching FAILED files due now, ignoring their backoff."""
+    count = mark_due_now(
+        _store(workdata), utc_now(), domain=config.domain, file_path=config.file, category=config.category
+    )
+    context.log.info(f"{count} file(s) due now; the retry sensor launches them on its next tick")
+
+
+class ReleaseConfig(dg.Config):
+    """The dead-lettered file to release."""
+
+    domain: str
+    file: str
+
+
+@dg.op(description="Move one dead-lettered file back to PENDING; the inbox sensor ingests it again.")
+def release_dead_letter(context: dg.OpExecutionContext, config: ReleaseConfig, workdata: WorkdataResource):
+    """DEAD_LETTER -> PENDING."""
+    if not release(_store(workdata), config.domain, config.file):
+        raise dg.Failure(f"{config.domain}/{config.file} is not in the dead letter; nothing was released.")
+    context.log.info(f"Released {config.domain}/{config.file}")
+
+
+class ClearConfig(dg.Config):
+    """Ledger statuses to forget; `confirm` must be true."""
+
+    statuses: list[str] = ["FAILED", "DEAD_LETTER"]
+    confirm: bool = False
+
+
+@dg.op(description="Forget ledger entries with the given statuses (their files count as new again).")
+def clear_ledger(context: dg.OpExecutionContext, config: ClearConfig, workdata: WorkdataResource):
+    """Delete file_state rows by status, once confirmed."""
+    if not config.confirm:
+        raise dg.Failure("Set confirm: true to forget ledger entries.")
+    context.log.info(f"Forgot {clear(_store(workdata), config.statuses)} ledger entries")
+
+
+@dg.op(description="Recompute checksums and check every invariant of DESIGN section 4; fails on a violation.")
+def verify_invariants(context: dg.OpExecutionContext, workdata: WorkdataResource):
+    """Fail with the list of violations, if any."""
+    settings = workdata.settings()
+    report = verify(_store(workdata), settings.inbox_dir, DOMAINS.values(), settings.retry.max_attempts)
+    for note in report.notes:
+        context.log.info(note)
+    if report.violations:
+        raise dg.Failure(
+            f"{len(report.violations)} invariant violation(s).",
+            metadata={"violations": dg.MetadataValue.md("\n".join(f"- {v}" for v in report.violations))},
+        )
+
+
+class ReplayConfig(dg.Config):
+    """Which failed rows to replay (empty fields match everything)."""
+
+    domain: str | None = None
+    session: str | None = None
+    error_type: str | None = None
+
+
+@dg.op(
+    description="Re-validate stored failed rows against today's schema and references; load those that pass."
+)
+def replay_failed_rows(context: dg.OpExecutionContext, config: ReplayConfig, workdata: WorkdataResource):
+    """Replay failed rows, file by file, atomically."""
+    settings, store, run_id = workdata.settings(), _store(workdata), f"replay-{context.run_id}"
+    for name in [config.domain] if config.domain else list(DOMAINS):
+        for r in replay(
+            store,
+            DOMAINS[name],
+            settings.reference_dir,
+            run_id,
+            session_id=config.session,
+            error_type=config.error_type,
+        ):
+            context.log.info(f"{r.domain}/{r.file_path}: {r.loaded} of {r.candidates} failed rows now loaded")
+
+
+class MaintenanceConfig(dg.Config):
+    """How many days of history to keep."""
+
+    retention_days: int = 90
+
+
+@dg.op(
+    description="Prune attempts, failed records and run summaries past retention; clear failure counts of "
+    "files that later succeeded."
+)
+def prune_history(context: dg.OpExecutionContext, config: MaintenanceConfig, workdata: WorkdataResource):
+    """Apply the retention period."""
+    counts = prune(_store(workdata), config.retention_days, utc_now())
+    context.log.info(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+def _job(op: dg.OpDefinition, name: str, description: str) -> dg.JobDefinition:
+    @dg.job(
+        name=name,
+        description=description,
+        executor_def=dg.in_process_executor,
+        tags={"workdata/kind": "recovery"},
+    )
+    def _the_job():
+        op()
+
+    return _the_job
+
+
+RECOVERY_JOBS = [
+    _job(make_failed_files_due, "retry_failed_files", "Surgical retry: make FAILED files due now."),
+    _job(release_dead_letter, "release_file", "Release one dead-lettered file."),
+    _job(clear_ledger, "forget_ledger_entries", "Forget ledger entries by status."),
+    _job(verify_invariants, "verify_ledger", "Check every invariant; fails listing violations."),
+    _job(replay_failed_rows, "replay_rows", "Load failed rows that pass today's rules."),
+    _job(prune_history, "maintenance", "Retention pruning."),
+]
+
+MAINTENANCE_SCHEDULE = dg.ScheduleDefinition(
+    name="daily_maintenance",
+    job=RECOVERY_JOBS[-1],
+    cron_schedule="30 3 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day at 03:30: prune history past the retention period (90 days by default).",
+)

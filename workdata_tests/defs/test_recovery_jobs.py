@@ -1,0 +1,96 @@
+"""The Launchpad's recovery jobs, run on a real instance against a real ledger."""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from workdata.core.backoff import RetryPolicy
+from workdata.core.maintenance import prune
+from workdata.core.session import utc_now
+from workdata.defs.build import build_definitions
+from workdata.defs.retry_sensor import retry_sensor
+from workdata_tests.defs.retry_helpers import DOMAIN, KEY, first_run, launch, restore_references, state, tick
+
+
+def run_job(defs, instance, name, config=None):
+    return defs.resolve_job_def(name).execute_in_process(
+        instance=instance, run_config={"ops": config} if config else None, raise_on_error=False
+    )
+
+
+def test_retry_job_makes_a_backed_off_file_due_now(world, instance):
+    settings, _ = world
+    slow = settings.model_copy(update={"retry": RetryPolicy(base_seconds=10_000, cap_seconds=10_000)})
+    defs = build_definitions(slow)
+    first_run(defs, instance)
+    context = dg.build_sensor_context(
+        instance=instance, instance_ref=instance.get_ref(), definitions=defs, resources=defs.resources
+    )
+    due_at = state(slow)["next_retry_at"]
+    assert isinstance(retry_sensor(context), dg.SkipReason) or due_at <= utc_now()
+    result = run_job(
+        defs,
+        instance,
+        "retry_failed_files",
+        {"make_failed_files_due": {"config": {"domain": DOMAIN, "file": KEY}}},
+    )
+    assert result.success
+    assert [r.tags["dagster/asset_partition_range_start"] for r in retry_sensor(context)] == [KEY]
+
+
+def test_release_and_forget_jobs(world, instance):
+    settings, _ = world
+    once = settings.model_copy(update={"retry": RetryPolicy(max_attempts=1, base_seconds=0)})
+    defs = build_definitions(once)
+    first_run(defs, instance)
+    assert state(once)["status"] == "DEAD_LETTER"
+    refused = run_job(defs, instance, "forget_ledger_entries", {"clear_ledger": {"config": {}}})
+    assert not refused.success and state(once) is not None
+    released = run_job(
+        defs, instance, "release_file", {"release_dead_letter": {"config": {"domain": DOMAIN, "file": KEY}}}
+    )
+    assert released.success and state(once)["status"] == "PENDING"
+    again = run_job(
+        defs, instance, "release_file", {"release_dead_letter": {"config": {"domain": DOMAIN, "file": KEY}}}
+    )
+    assert not again.success
+    forgot = run_job(
+        defs,
+        instance,
+        "forget_ledger_entries",
+        {"clear_ledger": {"config": {"statuses": ["PENDING"], "confirm": True}}},
+    )
+    assert forgot.success and state(once) is None
+
+
+def test_verify_job_fails_listing_violations(world, instance):
+    settings, _ = world
+    defs = build_definitions(settings)
+    first_run(defs, instance)
+    assert run_job(defs, instance, "verify_ledger").success
+    from workdata.core.connect import duckdb_connector
+
+    with duckdb_connector(settings.duckdb_path)() as conn:
+        conn.execute("UPDATE file_state SET attempts = 99")
+    result = run_job(defs, instance, "verify_ledger")
+    assert not result.success
+    failure = result.failure_data_for_node("verify_invariants").user_failure_data
+    assert "breaks the retry cap" in failure.metadata["violations"].value
+
+
+def test_maintenance_prunes_history_and_failure_counts_of_recovered_files(world, instance):
+    from workdata.core.connect import duckdb_connector
+    from workdata.core.store import Store
+    from workdata.domains import DOMAINS
+
+    settings, refs = world
+    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
+    defs = build_definitions(settings)
+    first_run(defs, instance)  # fails: references missing
+    restore_references(refs)
+    launch(defs, instance, tick(defs, instance))
+    assert state(settings)["status"] == "SUCCESS"
+    counts = prune(store, 90, utc_now())
+    assert counts["failure_counts_cleared"] == 1 and counts["attempts_pruned"] == 0
+    assert prune(store, 0, utc_now() + timedelta(days=1))["attempts_pruned"] >= 1
+    assert run_job(defs, instance, "maintenance").success
