@@ -215,7 +215,6 @@ def with_lineage(good: pd.DataFrame, file_path: str, file_hash: str | None, run_
 def insert_rows(conn, table: str, rows: pa.Table) -> None:
     """Bulk insert by column name (never row by row); `table` is an already quoted identifier."""
     conn.register("incoming_rows", rows)
-    try:
-        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
-    finally:
-        conn.unregister("incoming_rows")
+    # No unregister in `finally`: inside an aborted transaction it would raise and hide the real error.
+    conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+    conn.unregister("incoming_rows")

@@ -149,3 +149,4 @@ def test_recovery_commands(demo_run):
     skipped = workdata(env, "run", "--skip-failed")
     assert skipped.returncode == 0, skipped.stdout
     assert "copy_of_bad.csv" in skipped.stdout and "SKIPPED" in skipped.stdout
+    assert workdata(env, "verify").returncode == 0  # still whole after retries, replays and skips

@@ -141,3 +141,21 @@ def test_a_crashing_rule_is_unknown_and_retryable_never_a_silent_pass(settings, 
     assert (outcome.error_category, outcome.retryable) == (ErrorCategory.UNKNOWN, True)
     assert "ratio_to_first" in outcome.user_message
     assert store.get_state("crashing", "f.csv")["error_category"] == "unknown"
+
+
+def test_open_circuit_means_not_attempted_and_retry_at_the_probe_time(settings, store, run):
+    from datetime import timedelta
+
+    from workdata.core.circuit import CircuitBreakers
+
+    breakers = CircuitBreakers(settings.home / "circuits.json", threshold=1, cooldown=timedelta(minutes=10))
+    breakers.record("reference:plans", ok=False)
+    path = clean_file(settings)
+    ingest = Ingest(store, run, settings.failure_log_path(run.session_id), breakers=breakers)
+    outcome = process_file(INCOME, path, path.name, ingest)
+    assert (outcome.status, outcome.error_category, outcome.retryable) == (
+        FileStatus.FAILED, ErrorCategory.CONNECTIVITY, True)
+    assert outcome.user_message.startswith("Dependency reference:plans unavailable, retrying at ")
+    state = store.get_state(INCOME.name, path.name)
+    assert state["attempts"] == 0 and state["next_retry_at"] is not None
+    assert breakers.states()["reference:plans"].failures == 1  # a skipped attempt teaches nothing
