@@ -9,6 +9,8 @@ from workdata.core.records import ErrorType
 
 FAILURE_COLUMNS = ("row_index", "error_type", "column", "check", "message")
 _TRUE = {"true", "1", "yes", "y"}
+_MINUS_SIGNS = "[\u2212\u2012\u2013\uff0d]"
+_GROUPING = "[,\u00a0\u202f' _]"  # thousands separators: comma, (narrow) no-break space, apostrophe, space
 _FALSE = {"false", "0", "no", "n"}
 
 
@@ -71,11 +73,12 @@ def _blank(index: pd.Index) -> pd.Series:
 
 
 def _convert_column(spec: ColumnSpec, text: pd.Series) -> pd.Series:
+    if spec.kind is Kind.TEXT:
+        return text
+    # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms.
+    text = text.str.normalize("NFKC").str.replace(_MINUS_SIGNS, "-", regex=True)
     if spec.kind in (Kind.INTEGER, Kind.FLOAT):
-        numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-        if spec.kind is Kind.INTEGER:
-            numbers = numbers.where(numbers.mod(1).eq(0))
-        return numbers.astype("float64")
+        return _parse_numbers(text, integer=spec.kind is Kind.INTEGER)
     if spec.kind is Kind.DATE:
         return _parse_dates(text, spec.formats or ("%Y-%m-%d",))
     if spec.kind is Kind.BOOLEAN:
@@ -85,6 +88,15 @@ def _convert_column(spec: ColumnSpec, text: pd.Series) -> pd.Series:
         flags[lowered.isin(_FALSE)] = False
         return flags
     return text
+
+
+def _parse_numbers(text: pd.Series, integer: bool) -> pd.Series:
+    cleaned = text.str.replace(_GROUPING, "", regex=True)
+    percent = cleaned.str.endswith("%", na=False)
+    numbers = pd.to_numeric(cleaned.str.removesuffix("%"), errors="coerce")
+    if integer:
+        return numbers.where(numbers.mod(1).eq(0) & ~percent).astype("float64")
+    return numbers.where(~percent, numbers / 100).astype("float64")
 
 
 def _parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
@@ -103,5 +115,5 @@ def _expectation(spec: ColumnSpec) -> str:
     if spec.kind is Kind.INTEGER:
         return "is not a whole number"
     if spec.kind is Kind.FLOAT:
-        return "is not a number"
+        return "is not a number (or a percentage)"
     return f"is not a {spec.kind}"

@@ -13,6 +13,9 @@ from workdata.core.records import ErrorType
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
+# Ways a report month is written in the files we receive (tried in order; exact, never guessed).
+MONTH_FORMATS = ("%Y-%m", "%Y-%m-%d", "%Y年%m月", "%Y年%m月%d日", "%Y%m", "%Y%m%d", "%Y/%m", "%Y/%m/%d")
+
 
 class Kind(StrEnum):
     """How a raw text column is converted before validation."""
@@ -64,7 +67,7 @@ class Domain:
     schema: type[pa.DataFrameModel]
     description: str
     references: tuple[ReferenceCheck, ...] = ()
-    file_suffixes: tuple[str, ...] = (".csv", ".jsonl", ".ndjson", ".parquet")
+    file_suffixes: tuple[str, ...] = (".csv", ".jsonl", ".ndjson", ".parquet", ".xlsx", ".gz", ".zip")
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.name):

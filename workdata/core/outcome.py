@@ -38,6 +38,8 @@ class FileOutcome:
     next_retry_at: datetime | None = None
     quarantine_path: str | None = None
     dependency: str | None = None
+    extra_columns: tuple[str, ...] = ()
+    sheet: str | None = None
 
     @property
     def loaded(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from workdata.core.backoff import call_with_retry
@@ -18,11 +19,12 @@ from workdata.core.errors import (
 from workdata.core.failed_records import build_failed_records, to_arrow, top_reasons
 from workdata.core.failure_handling import record_failure
 from workdata.core.failure_log import append_failures
+from workdata.core.headers import alias_map, apply_aliases
 from workdata.core.inbox import file_sha256
 from workdata.core.ingest_context import Ingest, dependencies_of
 from workdata.core.outcome import FileOutcome, RunContext
-from workdata.core.policy import decide
-from workdata.core.readers import read_raw
+from workdata.core.policy import DomainPolicy, decide
+from workdata.core.readers import ReadOptions, read_raw
 from workdata.core.records import FileStatus, Stage
 from workdata.core.skips import skip_reason
 from workdata.core.validation import validate
@@ -70,7 +72,15 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
             return skipped
         _check_breakers(domain, ingest)
         stage = Stage.READ
-        raw = read_raw(path)
+        raw = read_raw(path, read_options(domain, ingest.policy))
+        raw.frame, extras = apply_aliases(domain, raw.frame)
+        if extras:
+            log.warning(
+                "workdata: %s/%s has unknown columns (schema drift, kept in raw data): %s",
+                domain.name,
+                file_key,
+                ", ".join(extras),
+            )
         stage = Stage.VALIDATE
         result = call_with_retry(
             lambda: validate(domain, raw.frame, ingest.reference_dir),
@@ -78,6 +88,7 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
         )
         records = build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run)
         outcome = _row_outcome(domain, file_key, file_hash, raw.rows_total, len(result.good), records, ingest)
+        outcome = replace(outcome, extra_columns=tuple(extras), sheet=raw.sheet)
         stage = Stage.LOAD
         good = result.good if outcome.rows_loaded else None
         call_with_retry(
@@ -94,6 +105,17 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
     except Exception as exc:
         log.exception("workdata: %s/%s failed at stage %s", domain.name, file_key, stage)
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
+
+
+def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:
+    """How to read this domain's files, from its policy and its known headers."""
+    return ReadOptions(
+        max_bytes=policy.max_decompressed_mb * 2**20,
+        sheet_pattern=policy.sheet_pattern,
+        sheet_index=policy.sheet_index,
+        header_row=policy.header_row,
+        header_names=frozenset(alias_map(domain)),
+    )
 
 
 def _check_breakers(domain: Domain, ingest: Ingest) -> None:

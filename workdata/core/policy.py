@@ -29,6 +29,13 @@ class DomainPolicy(BaseModel):
     dead_letter_categories: tuple[ErrorCategory, ...] = ()
     # Skip files whose content is already known bad (FAILED or DEAD_LETTER under any name).
     skip_failed: bool = False
+    # Workbooks: the sheet (first name matching the pattern, else the 0-based index, else the sheet whose
+    # header names the most known columns) and its header row (1-based; None = detect it).
+    sheet_pattern: str | None = None
+    sheet_index: int | None = Field(None, ge=0)
+    header_row: int | None = Field(None, ge=1)
+    # Compressed files (.gz, .zip) are refused when they expand beyond this.
+    max_decompressed_mb: int = Field(1024, ge=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> DomainPolicy:

@@ -16,6 +16,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from workdata.core.errors import MalformedFileError
+from workdata.core.headers import normalise_header
+from workdata.core.sources import open_source
 
 ROW_INDEX = "row_index"
 _BOM = b"\xef\xbb\xbf"
@@ -36,6 +38,7 @@ class RawTable:
 
     frame: pd.DataFrame
     malformed: list[MalformedRow] = field(default_factory=list)
+    sheet: str | None = None
 
     @property
     def rows_total(self) -> int:
@@ -43,26 +46,36 @@ class RawTable:
         return len(self.frame) + len(self.malformed)
 
 
-def normalise_header(name: str) -> str:
-    """Header names compare stripped and case-folded."""
-    return name.strip().lower()
+@dataclass(frozen=True)
+class ReadOptions:
+    """Per-domain reading options: decompression cap and, for workbooks, sheet and header row."""
+
+    max_bytes: int = 1 << 30
+    sheet_pattern: str | None = None
+    sheet_index: int | None = None
+    header_row: int | None = None
+    header_names: frozenset[str] = frozenset()
 
 
-def read_raw(path: Path) -> RawTable:
+def read_raw(path: Path, options: ReadOptions | None = None) -> RawTable:
     """Read any supported file into a RawTable; raise MalformedFileError for whole-file problems."""
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise MalformedFileError(
-            f"Files of type '{path.suffix}' are not supported; use CSV, JSONL or Parquet."
-        )
+    options = options or ReadOptions()
     if path.stat().st_size == 0:
         raise MalformedFileError("The file is empty; it holds no header and no rows.")
-    return reader(path)
+    suffix, data = open_source(path, options.max_bytes)
+    reader = READERS.get(suffix)
+    if reader is None:
+        raise MalformedFileError(
+            f"Files of type '{suffix or path.name}' are not supported; use CSV, JSONL, Parquet or XLSX "
+            "(optionally .gz or .zip)."
+        )
+    if not data:
+        raise MalformedFileError("The file is empty; it holds no header and no rows.")
+    return reader(data, options)
 
 
-def read_csv(path: Path) -> RawTable:
+def read_csv(data: bytes, options: ReadOptions) -> RawTable:
     """CSV via pyarrow; wrong field counts and broken quoting become MalformedRow."""
-    data = path.read_bytes()
     data = data[len(_BOM) :] if data.startswith(_BOM) else data
     header = _csv_header(data)
     malformed: list[MalformedRow] = []
@@ -138,12 +151,12 @@ def _as_line(table: pa.Table, position: int) -> str:
     return buffer.getvalue()
 
 
-def read_jsonl(path: Path) -> RawTable:
+def read_jsonl(data: bytes, options: ReadOptions) -> RawTable:
     """JSON Lines: one object per non-blank line; anything else is a MalformedRow."""
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
     malformed: list[MalformedRow] = []
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+    for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
         text = line.decode("utf-8", "backslashreplace")
@@ -169,10 +182,10 @@ def _json_text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def read_parquet(path: Path) -> RawTable:
+def read_parquet(data: bytes, options: ReadOptions) -> RawTable:
     """Parquet: every column rendered as text; a corrupt or truncated file is a MalformedFileError."""
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowException, OSError) as exc:
         raise MalformedFileError(
             "The Parquet file is truncated or corrupt; export it again.", detail=str(exc)
@@ -189,9 +202,16 @@ def _finish(frame: pd.DataFrame, malformed: list[MalformedRow]) -> RawTable:
     return RawTable(frame=frame, malformed=sorted(malformed, key=lambda m: m.row_index))
 
 
-READERS: dict[str, Callable[[Path], RawTable]] = {
+def _read_xlsx(data: bytes, options: ReadOptions) -> RawTable:
+    from workdata.core.readers_excel import read_xlsx  # calamine is only loaded for workbooks
+
+    return read_xlsx(data, options)
+
+
+READERS: dict[str, Callable[[bytes, ReadOptions], RawTable]] = {
     ".csv": read_csv,
     ".jsonl": read_jsonl,
     ".ndjson": read_jsonl,
     ".parquet": read_parquet,
+    ".xlsx": _read_xlsx,
 }

@@ -113,7 +113,8 @@ class Store:
     ) -> None:
         conn.execute(f"DELETE FROM {table} WHERE _source_file = ?", [outcome.file_path])
         if good is not None and len(good):
-            insert_rows(conn, table, with_lineage(good, outcome.file_path, outcome.file_hash, run.run_id))
+            rows = with_lineage(good, outcome.file_path, outcome.file_hash, run.run_id, outcome.sheet)
+            insert_rows(conn, table, rows)
         conn.execute(
             "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
             [outcome.domain, outcome.file_path, run.session_id],
@@ -202,9 +203,12 @@ def _ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged:
     ]
 
 
-def with_lineage(good: pd.DataFrame, file_path: str, file_hash: str | None, run_id: str | None) -> pa.Table:
-    """Typed good rows (index = source row) plus the lineage columns, as Arrow."""
+def with_lineage(
+    good: pd.DataFrame, file_path: str, file_hash: str | None, run_id: str | None, sheet: str | None = None
+) -> pa.Table:
+    """Typed good rows (index = source row, or Excel row of `sheet`) plus the lineage columns, as Arrow."""
     frame = good.reset_index(names="_row_index")
+    frame["_sheet"] = sheet
     frame["_source_file"] = file_path
     frame["_file_hash"] = file_hash
     frame["_run_id"] = run_id

@@ -12,6 +12,7 @@ LINEAGE_COLUMNS = (
     ("_file_hash", "VARCHAR"),
     ("_run_id", "VARCHAR"),
     ("_loaded_at", "TIMESTAMPTZ"),
+    ("_sheet", "VARCHAR"),
 )
 
 FAILED_RECORDS_DDL = """
@@ -111,4 +112,6 @@ def all_ddl(domains: Iterable[Domain]) -> list[str]:
         FILE_ATTEMPTS_DDL,
         RUN_SUMMARIES_DDL,
         *(domain_table_ddl(d) for d in domains),
+        # Added after the first release; ALTER keeps older databases working.
+        *(f"ALTER TABLE {quote_identifier(d.name)} ADD COLUMN IF NOT EXISTS _sheet VARCHAR" for d in domains),
     ]

@@ -42,6 +42,10 @@ def file_metadata(outcome: FileOutcome, session_id: str) -> dict[str, dg.Metadat
     }
     if outcome.failure_log_path:
         metadata["failure_log"] = dg.MetadataValue.path(outcome.failure_log_path)
+    if outcome.extra_columns:
+        metadata["schema_drift_extra_columns"] = dg.MetadataValue.text(", ".join(outcome.extra_columns))
+    if outcome.sheet:
+        metadata["sheet"] = dg.MetadataValue.text(outcome.sheet)
     return metadata
 
 

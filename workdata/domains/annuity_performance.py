@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from workdata.core.domain import Domain, ReferenceCheck
+from workdata.core.domain import MONTH_FORMATS, Domain, ReferenceCheck
 from workdata.core.records import ErrorType
 
 PRODUCT_LINES = ["enterprise_annuity", "occupational_annuity", "pension_product"]
@@ -16,8 +16,8 @@ NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 class AnnuityPerformance(pa.DataFrameModel):
     """One row per plan portfolio and report month."""
 
-    report_month: Series[pd.Timestamp] = pa.Field(metadata={"formats": ["%Y-%m", "%Y-%m-%d"]})
-    plan_code: Series[str] = pa.Field(str_matches=r"^P\d{4}$")
+    report_month: Series[pd.Timestamp] = pa.Field(metadata={"formats": MONTH_FORMATS, "aliases": ["月度"]})
+    plan_code: Series[str] = pa.Field(str_matches=r"^P\d{4}$", metadata={"aliases": ["计划代码", "计划号"]})
     portfolio_code: Series[str] = pa.Field(str_matches=r"^PF\d{3}$")
     company_id: Series[str] = pa.Field(str_matches=r"^C\d{6}$")
     product_line: Series[str] = pa.Field(isin=PRODUCT_LINES)

@@ -154,7 +154,10 @@ def test_open_circuit_means_not_attempted_and_retry_at_the_probe_time(settings, 
     ingest = Ingest(store, run, settings.failure_log_path(run.session_id), breakers=breakers)
     outcome = process_file(INCOME, path, path.name, ingest)
     assert (outcome.status, outcome.error_category, outcome.retryable) == (
-        FileStatus.FAILED, ErrorCategory.CONNECTIVITY, True)
+        FileStatus.FAILED,
+        ErrorCategory.CONNECTIVITY,
+        True,
+    )
     assert outcome.user_message.startswith("Dependency reference:plans unavailable, retrying at ")
     state = store.get_state(INCOME.name, path.name)
     assert state["attempts"] == 0 and state["next_retry_at"] is not None
