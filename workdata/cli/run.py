@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -12,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from workdata.cli.render import print_summary
 from workdata.core.domain import Domain
+from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.planning import Plannable, RunPlan, discover_pending, plan_runs
 from workdata.core.run_summary import summarize
 from workdata.core.session import new_session_id
@@ -21,7 +23,10 @@ from workdata.defs.assets import PROGRESS_MARKER
 from workdata.defs.build import build_definitions
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.run_outcome import record_run_outcome
+from workdata.defs.run_outcome import LAUNCHER_TAG, PID_TAG, reap_dead_cli_runs, record_run_outcome
+
+# In-process runs die with this process: the tags let the next `workdata run` notice that.
+CLI_TAGS = {LAUNCHER_TAG: "cli", PID_TAG: str(os.getpid())}
 
 # Exit status of `workdata run` by session outcome (2 is left to usage errors).
 EXIT_CODES = {"SUCCESS": 0, "FAILED": 1, "PARTIAL": 3}
@@ -32,11 +37,19 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, domains: list[Domain]) -> int:
     """Run every pending file through its domain job; print the summary; exit code of the outcome."""
+    instance = dg.DagsterInstance.get()
+    # Whatever a killed earlier run left behind: its Dagster run, and CSV appends it never made.
+    for run_id in reap_dead_cli_runs(instance, store):
+        console.print(
+            f"Marked run {run_id} failed: the process running it died; its files are pending again."
+        )
+    if recovered := recover_failure_logs(store):
+        console.print(f"Wrote {recovered} failed record(s) a killed run had committed but not logged.")
     _, pending = discover_pending(settings.inbox_dir, domains, store.processed_hashes())
     if not pending:
         console.print("Nothing new or changed in the inbox; every file is already in the ledger.")
         return EXIT_CODES["SUCCESS"]
-    return ingest_files(console, settings, store, pending)
+    return ingest_files(console, settings, store, pending, instance=instance)
 
 
 def ingest_files(
@@ -45,9 +58,10 @@ def ingest_files(
     store: Store,
     files: Sequence[Plannable],
     extra_tags: Mapping[str, str] | None = None,
+    instance: dg.DagsterInstance | None = None,
 ) -> int:
     """Run exactly `files` through the Dagster jobs in few ranged runs; print the summary."""
-    instance = dg.DagsterInstance.get()
+    instance = instance or dg.DagsterInstance.get()
     existing = {
         d: instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in {f.domain for f in files}
     }
@@ -102,7 +116,7 @@ def _execute(
                 defs.resolve_job_def(job_name(plan.domain)).execute_in_process(
                     instance=instance,
                     run_id=run_id,
-                    tags=run_tags(plan, session_id) | dict(extra_tags),
+                    tags=run_tags(plan, session_id) | dict(extra_tags) | CLI_TAGS,
                     run_config=QUIET,
                     raise_on_error=False,
                 )

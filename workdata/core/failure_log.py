@@ -25,33 +25,54 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def _lock_for(path: Path) -> FileLock:
-    # Hidden sibling, so the logs folder lists only the CSVs.
+def locked(path: Path) -> FileLock:
+    """The cross-process lock of one session CSV (a hidden sibling, so logs/ lists only CSVs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(path.with_name(f".{path.name}.lock")), timeout=120)
 
 
 def append_failures(path: Path, records: pd.DataFrame) -> int:
-    """Append records (contract columns) to the CSV at `path`; the header is written once."""
+    """Append records (contract columns) to the CSV at `path` under its lock; the header is written once."""
     if records.empty:
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = neutralise(records[list(FAILED_RECORD_COLUMNS)])
-    with _lock_for(path):
-        needs_header = not path.exists() or path.stat().st_size == 0
-        text = body.to_csv(index=False, header=needs_header, lineterminator="\n")
-        # One write of whole lines while holding the lock: no torn or interleaved rows.
-        with path.open("a", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with locked(path):
+        return append_locked(path, records)
+
+
+def append_locked(path: Path, records: pd.DataFrame) -> int:
+    """Append while the caller holds `locked(path)`; a line torn by a killed writer is dropped first."""
+    if records.empty:
+        return 0
+    _drop_torn_tail(path)
+    needs_header = not path.exists() or path.stat().st_size == 0
+    text = neutralise(records[list(FAILED_RECORD_COLUMNS)]).to_csv(
+        index=False, header=needs_header, lineterminator="\n"
+    )
+    # One write of whole lines while holding the lock: no torn or interleaved rows.
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     return len(records)
+
+
+def _drop_torn_tail(path: Path) -> None:
+    # The torn write's file was never marked logged, so recovery appends all its records again.
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as handle:
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) == b"\n":
+            return
+        data = handle.seek(0) or handle.read()
+        handle.truncate(data.rfind(b"\n") + 1)
 
 
 def rewrite_failures(path: Path, records: pd.DataFrame) -> int:
     """Regenerate the CSV at `path` from `records` atomically (header even when empty)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = neutralise(records[list(FAILED_RECORD_COLUMNS)])
-    with _lock_for(path):
+    with locked(path):
         temporary = path.with_suffix(".csv.tmp")
         body.to_csv(temporary, index=False, lineterminator="\n")
         os.replace(temporary, path)

@@ -18,10 +18,11 @@ from workdata.core.errors import (
 )
 from workdata.core.failed_records import build_failed_records, to_arrow, top_reasons
 from workdata.core.failure_handling import record_failure
-from workdata.core.failure_log import append_failures
+from workdata.core.faults import checkpoint
 from workdata.core.headers import alias_map, apply_aliases
 from workdata.core.inbox import file_sha256
 from workdata.core.ingest_context import Ingest, dependencies_of
+from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.policy import DomainPolicy, decide
 from workdata.core.readers import ReadOptions, read_raw
@@ -73,6 +74,7 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
         _check_breakers(domain, ingest)
         stage = Stage.READ
         raw = read_raw(path, read_options(domain, ingest.policy))
+        checkpoint("after_read", file_key)
         raw.frame, extras = apply_aliases(domain, raw.frame)
         if extras:
             log.warning(
@@ -95,9 +97,10 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
             lambda: store.commit_file(outcome, run, good, to_arrow(records)),
             lambda e: classify(e).dependency == "warehouse",
         )
+        checkpoint("after_commit", file_key)
         stage = Stage.LOG
-        if append_failures(ingest.log_path, records):
-            store.mark_log_written(domain.name, file_key)
+        if len(records):
+            write_failure_log(store, domain.name, file_key, run.session_id, ingest.log_path, records)
         return outcome
     except WorkdataError as exc:
         log.warning("workdata: %s/%s failed at stage %s: %s", domain.name, file_key, stage, exc)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from workdata.core.domain import Domain
-from workdata.core.failure_log import append_failures
 from workdata.core.ingest_context import Ingest
+from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
 from workdata.core.records import FileStatus
 
@@ -20,7 +20,10 @@ def skip_reason(
     same = state is not None and state["file_hash"] == file_hash
     if same and state["status"] in LOADED:
         if not state["failure_log_written"]:
-            _recover_failure_log(domain, file_key, state, ingest)
+            # An earlier run committed but died before appending to its session CSV.
+            write_failure_log(
+                ingest.store, domain.name, file_key, state["session_id"], Path(state["failure_log_path"])
+            )
         message = "Unchanged since it was loaded; skipped."
         return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)
     if same and state["status"] == FileStatus.DEAD_LETTER:
@@ -62,12 +65,3 @@ def _skipped(
     else:
         ingest.store.record_attempt(outcome, ingest.run)
     return outcome
-
-
-def _recover_failure_log(domain: Domain, file_key: str, state: dict, ingest: Ingest) -> None:
-    # An earlier run committed but died before appending to its session CSV.
-    records = ingest.store.failed_records(
-        session_id=state["session_id"], domain=domain.name, source_file=file_key
-    )
-    append_failures(Path(state["failure_log_path"]), records)
-    ingest.store.mark_log_written(domain.name, file_key)

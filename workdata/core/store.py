@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from workdata.core.connect import Connector
 from workdata.core.domain import Domain
+from workdata.core.faults import checkpoint
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.records import FAILED_RECORD_COLUMNS
 from workdata.core.session import utc_now
@@ -90,6 +91,7 @@ class Store:
             try:
                 if replace_rows:
                     self._replace_rows(conn, table, outcome, run, good, failed)
+                checkpoint("mid_commit", outcome.file_path)
                 self._write_ledger(
                     conn,
                     outcome,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.events import EngineEventData
 
+from workdata.core.faults import checkpoint
 from workdata.core.ledger_reads import attempts_for_run, save_run_summary
 from workdata.core.run_summary import RunSummary, summarize, summary_line, summary_markdown
 from workdata.core.store import Store
@@ -43,6 +45,7 @@ def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: 
         started_at=_utc(record.start_time if record else None),
         finished_at=_utc(record.end_time if record else None),
     )
+    checkpoint("run_status", run.run_id)
     save_run_summary(store, summary)
     instance.add_run_tags(run.run_id, {OUTCOME_TAG: summary.status})
     instance.report_engine_event(
@@ -63,3 +66,32 @@ def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: 
 
 def _utc(timestamp: float | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp, UTC) if timestamp else None
+
+
+LAUNCHER_TAG, PID_TAG = "workdata/launcher", "workdata/pid"
+
+
+def reap_dead_cli_runs(instance: dg.DagsterInstance, store: Store) -> list[str]:
+    """Runs `workdata run` started in-process whose process is gone: mark them failed and summarise."""
+    active = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED]
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=active, tags={LAUNCHER_TAG: "cli"}))
+    reaped = []
+    for run in runs:
+        if _alive(int(run.tags.get(PID_TAG, "0"))):
+            continue
+        instance.report_run_failed(run, "The workdata process running it died.")
+        record_run_outcome(instance, instance.get_run_by_id(run.run_id), store)
+        reaped.append(run.run_id)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

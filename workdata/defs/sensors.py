@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from workdata.core.connect import duckdb_connector
+from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.planning import discover_pending, plan_runs
 from workdata.core.session import new_session_id
 from workdata.core.store import Store
@@ -36,6 +37,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     try:
         store = Store(duckdb_connector(settings.duckdb_path, attempts=3), DOMAINS.values())
         store.ensure_schema()
+        recover_failure_logs(store)  # appends a killed run committed but never wrote
         processed = store.processed_hashes()
     except duckdb.Error as exc:
         return dg.SkipReason(

@@ -4,6 +4,7 @@ cells and Chinese headers; a month whose CSV headers drifted; a gzip'd CSV."""
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -48,6 +49,7 @@ def write_workbook(path: Path, rows: list[dict[str, str]]) -> None:
     """A two-sheet workbook: notes first, then the data below a merged title row."""
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path))
+    book.set_properties({"created": datetime(2025, 2, 1, tzinfo=UTC)})  # the same bytes on every run
     notes = book.add_worksheet("说明")
     notes.write(0, 0, "本表为年金收入明细，数据见“明细”页。")
     sheet = book.add_worksheet("明细")

@@ -1,0 +1,33 @@
+"""Finish failure-log appends that a killed process committed to DuckDB but never wrote to its CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workdata.core.failure_log import append_locked, locked
+from workdata.core.store import Store
+
+
+def write_failure_log(
+    store: Store, domain: str, file_path: str, session_id: str, log_path: Path, records=None
+) -> int:
+    """Append one file's failed records to its session CSV exactly once (checked under the CSV lock)."""
+    with locked(log_path):
+        state = store.get_state(domain, file_path)
+        if state is None or state["failure_log_written"] or state["session_id"] != session_id:
+            return 0
+        if records is None:
+            records = store.failed_records(session_id=session_id, domain=domain, source_file=file_path)
+        written = append_locked(log_path, records)
+        store.mark_log_written(domain, file_path)
+        return written
+
+
+def recover_failure_logs(store: Store) -> int:
+    """Append every committed-but-unlogged file's records to its CSV; returns the rows appended."""
+    with store.connect() as conn:
+        pending = conn.execute(
+            "SELECT domain, file_path, session_id, failure_log_path FROM file_state "
+            "WHERE NOT failure_log_written AND failure_log_path IS NOT NULL"
+        ).fetchall()
+    return sum(write_failure_log(store, d, f, s, Path(p)) for d, f, s, p in pending)
