@@ -23,7 +23,7 @@ TEST_BIG_ROWS = 2000
 @pytest.fixture
 def settings(tmp_path: Path) -> WorkdataSettings:
     """Settings whose every path lies under tmp_path."""
-    return WorkdataSettings(home=tmp_path / "wd", logs_dir=tmp_path / "wd" / "logs")
+    return WorkdataSettings(home=tmp_path / "wd", logs_dir=tmp_path / "wd" / "logs", settle_seconds=0)
 
 
 @pytest.fixture

@@ -60,7 +60,12 @@ def dagster_dev(tmp_path):
     home.mkdir()
     shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDATA_")}
-    env |= {"DAGSTER_HOME": str(home), "WORKDATA_HOME": str(tmp_path), "WORKDATA_LOGS_DIR": str(tmp_path)}
+    env |= {
+        "DAGSTER_HOME": str(home),
+        "WORKDATA_HOME": str(tmp_path),
+        "WORKDATA_LOGS_DIR": str(tmp_path),
+        "WORKDATA_SETTLE_SECONDS": "0",
+    }
     port = free_port()
     process = subprocess.Popen(
         [

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+
+import duckdb
+from rich.console import Console
 
 from workdata.cli.commands import (
     RECOVERY,
@@ -65,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `workdata` console script."""
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except duckdb.Error as exc:
+        # A corrupt, locked or unreadable warehouse: one plain sentence here, the trace in the log.
+        logging.getLogger("workdata").exception("workdata: the warehouse could not be used")
+        first_line = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        Console(stderr=True).print(
+            f"[red]The warehouse cannot be used ({first_line}).[/] If another process holds it, try again "
+            "later; if it is corrupt, restore it from a backup or move it aside and workdata rebuilds it "
+            "from the inbox."
+        )
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return run_inbox(demo=args.demo, domains=args.domain, skip_failed=args.skip_failed)
     if args.command in RECOVERY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,13 @@ class InboxFile:
         return f"{self.size}:{self.mtime_ns}"
 
 
-def scan_inbox(inbox_dir: Path, domains: Iterable[Domain]) -> list[InboxFile]:
-    """Every ingestible file under inbox/<domain>/, sorted by domain and key."""
+def scan_inbox(inbox_dir: Path, domains: Iterable[Domain], settle_seconds: float = 0.0) -> list[InboxFile]:
+    """Every ingestible file under inbox/<domain>/, sorted by domain and key.
+
+    A file modified in the last `settle_seconds` is left for a later scan: it may still be being written.
+    """
     found: list[InboxFile] = []
+    settled_before = time.time_ns() - int(settle_seconds * 1e9)
     for domain in domains:
         root = (inbox_dir / domain.name).resolve()
         if not root.is_dir():
@@ -41,7 +46,8 @@ def scan_inbox(inbox_dir: Path, domains: Iterable[Domain]) -> list[InboxFile]:
             key = _key_for(root, path, domain)
             if key is not None:
                 stat = path.stat()
-                found.append(InboxFile(domain.name, key, path, stat.st_size, stat.st_mtime_ns))
+                if stat.st_mtime_ns <= settled_before:
+                    found.append(InboxFile(domain.name, key, path, stat.st_size, stat.st_mtime_ns))
     return found
 
 

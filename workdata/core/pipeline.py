@@ -98,16 +98,33 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
             lambda e: classify(e).dependency == "warehouse",
         )
         checkpoint("after_commit", file_key)
-        stage = Stage.LOG
-        if len(records):
-            write_failure_log(store, domain.name, file_key, run.session_id, ingest.log_path, records)
-        return outcome
+        return _log_failures(domain, file_key, outcome, records, ingest)
     except WorkdataError as exc:
         log.warning("workdata: %s/%s failed at stage %s: %s", domain.name, file_key, stage, exc)
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
     except Exception as exc:
         log.exception("workdata: %s/%s failed at stage %s", domain.name, file_key, stage)
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
+
+
+def _log_failures(
+    domain: Domain, file_key: str, outcome: FileOutcome, records, ingest: Ingest
+) -> FileOutcome:
+    # The file is committed: a failure-log problem must not turn it into a failed file. The ledger keeps
+    # failure_log_written = FALSE and the next run or sensor tick writes the CSV once the fault is fixed.
+    if not len(records):
+        return outcome
+    try:
+        write_failure_log(
+            ingest.store, domain.name, file_key, ingest.run.session_id, ingest.log_path, records
+        )
+    except Exception as exc:
+        log.exception(
+            "workdata: %s/%s loaded, but its failure log could not be written", domain.name, file_key
+        )
+        note = classify(exc, Stage.LOG).user_message
+        return replace(outcome, user_message=f"Loaded; the failure log is not written yet ({note})")
+    return outcome
 
 
 def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:

@@ -113,8 +113,9 @@ def discover_pending(
     processed: Mapping[tuple[str, str], str],
     hash_cache: Mapping[str, tuple[str, str]] | None = None,
     in_flight: Mapping[str, str] | None = None,
+    settle_seconds: float = 0.0,
 ) -> tuple[dict[str, tuple[str, str]], list[PendingFile]]:
     """Scan the inbox, hash what changed, and return (hashes by 'domain/key', pending files)."""
-    files = scan_inbox(inbox_dir, domains)
+    files = scan_inbox(inbox_dir, domains, settle_seconds)
     hashes = hash_with_cache(files, hash_cache or {})
     return hashes, pending_files(files, hashes, processed, in_flight)

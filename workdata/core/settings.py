@@ -30,6 +30,8 @@ class WorkdataSettings(BaseSettings):
     circuit_threshold: int = 3
     circuit_cooldown_seconds: float = 300.0
     skip_failed: bool = False  # for every domain: skip files whose content is known bad
+    # The inbox sensor leaves files modified in the last N seconds for a later tick (still being written).
+    settle_seconds: float = 5.0
     # Per-domain overrides, e.g. WORKDATA_POLICIES='{"annuity_income": {"mode": "failfast"}}'.
     policies: dict[str, DomainPolicy] = {}
 

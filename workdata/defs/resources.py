@@ -45,6 +45,7 @@ class WorkdataResource(dg.ConfigurableResource):
     quarantine_dir: str | None = None
     run_batch_size: int = 100
     skip_failed: bool = False
+    settle_seconds: float = 5.0
     retry: RetryConfig = RetryConfig()
     circuit_threshold: int = 3
     circuit_cooldown_seconds: float = 300.0
@@ -76,6 +77,7 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             quarantine_dir=str(settings.quarantine_dir),
             run_batch_size=settings.run_batch_size,
             skip_failed=settings.skip_failed,
+            settle_seconds=settings.settle_seconds,
             retry=RetryConfig(**settings.retry.model_dump()),
             circuit_threshold=settings.circuit_threshold,
             circuit_cooldown_seconds=settings.circuit_cooldown_seconds,

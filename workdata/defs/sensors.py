@@ -45,7 +45,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         )
     # Forget requests the ledger has caught up with; keep the rest so nothing launches twice.
     requested = {n: sha for n, sha in requested.items() if processed.get(tuple(n.split("/", 1))) != sha}
-    hashes, pending = discover_pending(settings.inbox_dir, DOMAINS.values(), processed, cached, requested)
+    hashes, pending = discover_pending(
+        settings.inbox_dir, DOMAINS.values(), processed, cached, requested, settings.settle_seconds
+    )
     if not pending:
         return dg.SensorResult(
             skip_reason=f"No new or changed files among {len(hashes)} in the inbox.",

@@ -29,6 +29,7 @@ def world(tmp_path):
         logs_dir=tmp_path / "logs",
         reference_dir=refs,
         retry=RetryPolicy(max_attempts=3, base_seconds=0),
+        settle_seconds=0,
     )
     write_csv(settings.inbox_dir / DOMAIN / KEY, make_rows(DOMAIN, 4, "2025-02", 30))
     return settings, refs

@@ -78,3 +78,21 @@ def test_changed_and_new_files_get_runs_for_exactly_those(defs, instance, demo, 
     runs = apply(defs, instance, second)
     assert all(r.success for r in runs)
     assert store.get_state("annuity_income", "late.csv")["status"] == "SUCCESS"
+
+
+def test_a_file_still_being_written_waits_for_a_later_tick(instance, settings):
+    import os
+    import time
+
+    from workdata.defs.build import build_definitions
+
+    patient = build_definitions(settings.model_copy(update={"settle_seconds": 60}))
+    path = settings.inbox_dir / "annuity_income" / "arriving.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("report_month,plan_code\n2024-11,P0001\n")
+    assert not tick(patient, instance).run_requests
+    (settings.inbox_dir / "annuity_income" / "arriving.csv.part").write_text("half a file")
+    old = time.time() - 120
+    os.utime(path, (old, old))
+    result = tick(patient, instance)
+    assert [r.tags["dagster/asset_partition_range_start"] for r in result.run_requests] == ["arriving.csv"]
