@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -21,6 +22,7 @@ from workdata.core.sources import open_source
 
 ROW_INDEX = "row_index"
 _BOM = b"\xef\xbb\xbf"
+_REPLACEMENT = "\ufffd"
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,17 @@ def read_raw(path: Path, options: ReadOptions | None = None) -> RawTable:
 
 
 def read_csv(data: bytes, options: ReadOptions) -> RawTable:
-    """CSV via pyarrow; wrong field counts and broken quoting become MalformedRow."""
+    """CSV via pyarrow; wrong field counts, broken quoting and undecodable bytes become MalformedRow."""
     data = data[len(_BOM) :] if data.startswith(_BOM) else data
     header = _csv_header(data)
+    data, cleaned = _as_valid_utf8(data)
     malformed: list[MalformedRow] = []
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
+        # An exception here would be swallowed by pyarrow and the row lost: nothing in it may raise.
         reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        if cleaned and _REPLACEMENT in row.text:
+            reason += "; undecodable bytes"
         malformed.append(MalformedRow((row.number or 0) - 1, row.text, reason))
         return "skip"
 
@@ -90,12 +96,22 @@ def read_csv(data: bytes, options: ReadOptions) -> RawTable:
         read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
         parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
         convert_options=pa_csv.ConvertOptions(
-            column_types=dict.fromkeys(header, pa.binary()), strings_can_be_null=False
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
         ),
     )
     row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
-    frame, undecodable = _decode_columns(table, row_index)
+    frame, undecodable = _split_undecodable(table, row_index, cleaned)
     return _finish(frame, malformed + undecodable)
+
+
+def _as_valid_utf8(data: bytes) -> tuple[bytes, bool]:
+    # pyarrow cannot hand a row with invalid UTF-8 to the invalid-row handler, so bad bytes become U+FFFD
+    # here and every row holding one is set aside as MALFORMED below: marked, never silently loaded.
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace").encode("utf-8"), True
+    return data, False
 
 
 def _csv_header(data: bytes) -> list[str]:
@@ -120,23 +136,18 @@ def _fill_row_numbers(n_parsed: int, taken: set[int]) -> list[int]:
     return np.setdiff1d(candidates, np.fromiter(taken, dtype=np.int64))[:n_parsed].tolist()
 
 
-def _decode_columns(table: pa.Table, row_index: list[int]) -> tuple[pd.DataFrame, list[MalformedRow]]:
-    bad_rows: dict[int, str] = {}
-    columns = {}
-    for name in table.column_names:
-        column = table[name]
-        try:
-            columns[name] = column.cast(pa.string())
-        except pa.ArrowInvalid:
-            values = column.to_pylist()
-            for position, value in enumerate(values):
-                try:
-                    value.decode("utf-8")
-                except UnicodeDecodeError:
-                    bad_rows.setdefault(position, name)
-            columns[name] = pa.array([v.decode("utf-8", "replace") for v in values], pa.string())
-    frame = pa.table(columns).to_pandas()
+def _split_undecodable(
+    table: pa.Table, row_index: list[int], cleaned: bool
+) -> tuple[pd.DataFrame, list[MalformedRow]]:
+    frame = table.to_pandas()
     frame.index = pd.Index(row_index, name=ROW_INDEX)
+    if not cleaned:
+        return frame, []
+    bad_rows: dict[int, str] = {}
+    for name in table.column_names:
+        hits = pc.match_substring(table[name], _REPLACEMENT)
+        for position in np.flatnonzero(hits.to_numpy(zero_copy_only=False)):
+            bad_rows.setdefault(int(position), name)
     malformed = [
         MalformedRow(row_index[pos], _as_line(table, pos), f"undecodable bytes in column '{col}'")
         for pos, col in sorted(bad_rows.items())
@@ -145,7 +156,7 @@ def _decode_columns(table: pa.Table, row_index: list[int]) -> tuple[pd.DataFrame
 
 
 def _as_line(table: pa.Table, position: int) -> str:
-    cells = [table[name][position].as_py().decode("utf-8", "backslashreplace") for name in table.column_names]
+    cells = [table[name][position].as_py() for name in table.column_names]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(cells)
     return buffer.getvalue()

@@ -22,6 +22,8 @@ from workdata.core.records import FileStatus
 from workdata.core.store import Store
 from workdata.domains import DOMAINS
 
+# An exception swallowed inside a parser callback is a row silently lost: make it fail the test.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 INCOME = DOMAINS["annuity_income"]
 HEADER = list(INCOME.pandera_schema.columns)
 # CI tries 150 examples per property (600 files); WORKDATA_FUZZ_EXAMPLES raises it for a soak run.

@@ -28,7 +28,7 @@ def test_csv_undecodable_bytes_become_malformed_rows_with_the_raw_line(tmp_path)
     assert list(raw.frame.index) == [1, 3]
     [bad] = raw.malformed
     assert bad.row_index == 2
-    assert "\\xff\\xfe" in bad.raw_line
+    assert "\ufffd\ufffd,3" == bad.raw_line
     assert "undecodable" in bad.reason
 
 
@@ -77,3 +77,10 @@ def test_parquet_columns_become_text_with_row_numbers(tmp_path):
     raw = read_raw(path)
     assert list(raw.frame.index) == [1, 2]
     assert raw.frame.loc[1, "a"] == "1" and raw.frame.loc[2, "b"] == ""
+
+
+def test_a_short_row_with_undecodable_bytes_is_still_captured(tmp_path):
+    raw = read_raw(write(tmp_path, "f.csv", b"a,b,c\n1,2,3\n\xff\xfe,x\n4,5,6\n"))
+    assert list(raw.frame.index) == [1, 3]
+    [bad] = raw.malformed
+    assert bad.row_index == 2 and "undecodable" in bad.reason
