@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from dagster._core.test_utils import instance_for_test
 
 from workdata.core.connect import duckdb_connector
 from workdata.core.outcome import RunContext
@@ -18,6 +19,13 @@ warnings.filterwarnings("ignore", message=".*is currently in beta.*")
 
 # Small enough for a fast suite, large enough to hold every defect class several times.
 TEST_BIG_ROWS = 2000
+
+
+@pytest.fixture
+def instance():
+    """A real, temporary Dagster instance."""
+    with instance_for_test() as instance:
+        yield instance
 
 
 @pytest.fixture
@@ -44,3 +52,6 @@ def run() -> RunContext:
 def demo(settings: WorkdataSettings) -> list[DemoFile]:
     """The demo inbox written under settings.inbox_dir; returns its manifest."""
     return write_demo(settings.inbox_dir, big_rows=TEST_BIG_ROWS)
+
+
+from workdata_tests.defs.retry_helpers import world  # noqa: E402,F401  (a fixture shared by several modules)

@@ -78,24 +78,17 @@ def _check_demo(console: Console, store: Store, written: list) -> int:
     return 0
 
 
+def ui_command(host: str = "127.0.0.1", port: int = 3000) -> list[str]:
+    """`dagster dev` for workdata's code location, bound to `host` (loopback unless told otherwise)."""
+    return [sys.executable, "-m", "dagster", "dev", "-m", "workdata.definitions", "-h", host, "-p", str(port)]
+
+
 def open_ui(host: str = "127.0.0.1", port: int = 3000) -> int:
     """`workdata ui`: `dagster dev` on the same instance and settings as the CLI."""
     settings = WorkdataSettings()
     home = ensure_dagster_home(settings)
     Console().print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home})")
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-m",
-        "workdata.definitions",
-        "-h",
-        host,
-        "-p",
-        str(port),
-    ]
-    os.execv(sys.executable, command)
+    os.execv(sys.executable, ui_command(host, port))
     return 0  # not reached
 
 
