@@ -56,6 +56,23 @@ def append_locked(path: Path, records: pd.DataFrame) -> int:
     return len(records)
 
 
+def replace_locked(path: Path, domain: str, source_file: str, records: pd.DataFrame) -> int:
+    """Rewrite the CSV without any earlier lines of this file, then with `records` (caller holds the lock).
+
+    Used when a killed process may have written some or all of the file's lines without recording that
+    it did: whatever it left is replaced, so nothing is doubled or half there.
+    """
+    _drop_torn_tail(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return append_locked(path, records)
+    kept = pd.read_csv(path, dtype="str", keep_default_na=False)
+    kept = kept[~((kept["domain"] == domain) & (kept["source_file"] == source_file))]
+    temporary = path.with_name(f".{path.name}.rewrite")
+    kept.to_csv(temporary, index=False, lineterminator="\n")
+    os.replace(temporary, path)
+    return append_locked(path, records)
+
+
 def _drop_torn_tail(path: Path) -> None:
     # The torn write's file was never marked logged, so recovery appends all its records again.
     if not path.exists() or path.stat().st_size == 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workdata.core.failure_log import append_locked, locked
+from workdata.core.failure_log import append_locked, locked, replace_locked
 from workdata.core.store import Store
 
 
@@ -17,8 +17,11 @@ def write_failure_log(
         if state is None or state["failure_log_written"] or state["session_id"] != session_id:
             return 0
         if records is None:
+            # Recovery: a killed writer may have appended some or all lines before dying.
             records = store.failed_records(session_id=session_id, domain=domain, source_file=file_path)
-        written = append_locked(log_path, records)
+            written = replace_locked(log_path, domain, file_path, records)
+        else:
+            written = append_locked(log_path, records)
         store.mark_log_written(domain, file_path)
         return written
 

@@ -83,3 +83,19 @@ def test_two_processes_append_one_header_and_no_torn_lines(tmp_path):
     assert frame.groupby("source_file").size().to_dict() == {"p1.csv": 1000, "p2.csv": 1000}
     assert path.read_text().count("session_id,timestamp") == 1
     assert (frame["raw_data"].str.len() == len('{"long": ""}') + 3000).all()
+
+
+def test_replace_removes_what_a_killed_writer_left_and_writes_the_file_once(tmp_path):
+    from workdata.core.failure_log import append_locked, locked, replace_locked
+
+    path = tmp_path / "log.csv"
+    append_failures(path, records(3, tag="other"))
+    text = records(5, tag="mine").to_csv(index=False, header=False, lineterminator="\n")
+    with path.open("a") as handle:  # a writer killed mid-append: two whole lines and a torn one
+        handle.write("".join(text.splitlines(keepends=True)[:2]) + text.splitlines()[2][:15])
+    with locked(path):
+        replace_locked(path, "annuity_income", "mine.csv", records(5, tag="mine"))
+        append_locked(path, records(1, tag="later"))
+    frame = read_failures(path)
+    assert frame.groupby("source_file").size().to_dict() == {"other.csv": 3, "mine.csv": 5, "later.csv": 1}
+    assert path.read_text().count("session_id,timestamp") == 1
