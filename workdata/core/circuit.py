@@ -78,6 +78,8 @@ class CircuitBreakers:
         with self._lock():
             circuits = self._read()
             circuit = circuits.get(dependency, Circuit())
+            if ok and circuit == Circuit() and dependency in circuits:
+                return circuit  # already closed and clean: no write on every successful file
             if ok:
                 circuit = Circuit()
             else:

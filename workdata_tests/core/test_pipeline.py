@@ -1,6 +1,7 @@
 """The path of one file over the whole demo inbox, checked against the demo's ground truth."""
 
 import json
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from workdata.core.records import FileStatus
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
 from workdata.demo.files import make_rows, write_csv, write_demo
+from workdata.demo.rows import CSV_DEFECTS, VALUE_DEFECTS
 from workdata.domains import DOMAINS
 from workdata_tests.conftest import TEST_BIG_ROWS
 
@@ -35,6 +37,17 @@ def snapshot(store) -> dict[str, pd.DataFrame]:
         return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY ALL').df() for t in tables}
 
 
+@dataclass
+class World:
+    """The demo inbox ingested once for this module's read-only tests."""
+
+    settings: WorkdataSettings
+    store: Store
+    run: RunContext
+    demo: list
+    ingested: dict
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """The demo inbox ingested once for this module's read-only tests."""
@@ -44,32 +57,14 @@ def world(tmp_path_factory):
     store.ensure_schema()
     run = RunContext(session_id="etl_20241130_101500_abc123", run_id="run-1")
     demo = write_demo(settings.inbox_dir, big_rows=TEST_BIG_ROWS)
-    return settings, store, run, demo, ingest_all(settings, store, run, demo)
+    return World(settings, store, run, demo, ingest_all(settings, store, run, demo))
 
 
-@pytest.fixture
-def ingested(world):
-    return world[4]
-
-
-@pytest.fixture
-def settings(world):
-    return world[0]
-
-
-@pytest.fixture
-def store(world):
-    return world[1]
-
-
-@pytest.fixture
-def run(world):
-    return world[2]
-
-
-@pytest.fixture
-def demo(world):
-    return world[3]
+# The module's tests read the shared world under the usual fixture names.
+ingested, settings, store, run, demo = (
+    pytest.fixture(name=name)(lambda world, name=name: getattr(world, name))
+    for name in ("ingested", "settings", "store", "run", "demo")
+)
 
 
 def test_every_file_ends_with_its_planted_status(ingested, demo):
@@ -100,20 +95,8 @@ def test_every_planted_defect_is_captured_with_type_row_and_raw_data(ingested, s
 
 def test_every_defect_class_is_planted_and_found(ingested, store, demo):
     classes = {d.defect for f in demo for d in f.defects}
-    assert classes >= {
-        "unparsable_date",
-        "text_in_number",
-        "missing_required",
-        "out_of_range",
-        "unknown_category",
-        "duplicate_key",
-        "unknown_plan",
-        "unknown_company",
-        "wrong_field_count",
-        "quoted_newline",
-        "undecodable_bytes",
-        "broken_json",
-    }
+    assert classes >= {*VALUE_DEFECTS, *CSV_DEFECTS, "broken_json"}
+    assert len(VALUE_DEFECTS) + len(CSV_DEFECTS) == 11  # the ten defect classes, the unknown code twice
 
 
 def test_session_csv_matches_failed_records(ingested, store, settings, run):
