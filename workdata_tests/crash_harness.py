@@ -54,7 +54,10 @@ def run_cli(home: Path, *args: str, kill_after: float | None = None, **extra: st
 def recover(home: Path) -> None:
     """What an operator (or the sensors) does after a crash: run again, then retry what failed."""
     run_cli(home)
-    run_cli(home, "retry")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        retryable = conn.execute("SELECT count(*) FROM file_state WHERE status = 'FAILED' AND retryable")
+        if retryable.fetchone()[0]:
+            run_cli(home, "retry")
 
 
 def snapshot(home: Path) -> dict[str, list[tuple]]:

@@ -11,17 +11,22 @@ from workdata.core.store import Store
 def write_failure_log(
     store: Store, domain: str, file_path: str, session_id: str, log_path: Path, records=None
 ) -> int:
-    """Append one file's failed records to its session CSV exactly once (checked under the CSV lock)."""
+    """Append one file's failed records to its session CSV exactly once (checked under the CSV lock).
+
+    With `records` the caller has just committed them; without, this is recovery after a killed writer.
+    The ledger flag is read under the lock even on the first path: a sensor's recovery may have got there
+    between the commit and this call.
+    """
     with locked(log_path):
         state = store.get_state(domain, file_path)
         if state is None or state["failure_log_written"] or state["session_id"] != session_id:
             return 0
-        if records is None:
-            # Recovery: a killed writer may have appended some or all lines before dying.
+        if records is not None:
+            written = append_locked(log_path, records)
+        else:
+            # A killed writer may have appended some or all lines before dying: replace them.
             records = store.failed_records(session_id=session_id, domain=domain, source_file=file_path)
             written = replace_locked(log_path, domain, file_path, records)
-        else:
-            written = append_locked(log_path, records)
         store.mark_log_written(domain, file_path)
         return written
 
