@@ -121,3 +121,53 @@ def test_deleted_or_corrupted_warehouse(tmp_path):
     assert cli(tmp_path, "run").returncode == 3
     store = Store(duckdb_connector(database), DOMAINS.values())
     assert verify(store, tmp_path / "inbox", DOMAINS.values(), 4).violations == []
+
+
+PEAK_RSS = """
+import resource, sys
+from pathlib import Path
+from workdata.core.connect import duckdb_connector
+from workdata.core.ingest_context import Ingest
+from workdata.core.outcome import RunContext
+from workdata.core.pipeline import process_file
+from workdata.core.store import Store
+from workdata.domains import DOMAINS
+store = Store(duckdb_connector(Path(sys.argv[1])), DOMAINS.values())
+store.ensure_schema()
+run = RunContext("etl_20241130_101500_abc123", "big")
+ingest = Ingest(store, run, Path(sys.argv[1]).with_suffix(".csv"))
+for path in map(Path, sys.argv[2:]):
+    outcome = process_file(DOMAINS["annuity_income"], path, path.name, ingest)
+    print("outcome", path.name, outcome.status, outcome.error_category, sep="|")
+print("peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def test_a_200_mb_single_line_stays_within_the_memory_budget(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    single = inbox / "one_line.csv"
+    with single.open("wb") as handle:
+        for _ in range(200):
+            handle.write(b"x" * 2**20)
+    header_then_line = inbox / "header_then_line.csv"
+    with header_then_line.open("wb") as handle:
+        handle.write(b"report_month,plan_code\n")
+        for _ in range(100):
+            handle.write(b"y" * 2**20)
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(tmp_path / "w.duckdb"), str(single), str(header_then_line)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment(tmp_path),
+    )
+    lines = result.stdout.strip().splitlines()
+    outcomes = [line.split("|")[1:] for line in lines if line.startswith("outcome")]
+    assert outcomes == [
+        ["one_line.csv", "FAILED", "data_malformed"],
+        ["header_then_line.csv", "FAILED", "data_malformed"],
+    ], result.stderr[-2000:]
+    peak = int(lines[-1].split()[1])
+    print(f"peak RSS {peak} MB for a 200 MB single-line file and a 100 MB line")
+    assert peak <= 512  # the streaming budget of the performance issue

@@ -25,7 +25,10 @@ def build_failed_records(
     rows = failures["row_index"].astype("int64")
     raw_rows = raw.frame.loc[rows.unique()]
     raw_json = pd.Series(
-        [json.dumps(r, ensure_ascii=False) for r in raw_rows.to_dict("records")],
+        [
+            json.dumps({k: _capped(v) for k, v in r.items()}, ensure_ascii=False)
+            for r in raw_rows.to_dict("records")
+        ],
         index=raw_rows.index,
     )
     parsed = failures.assign(row_index=rows, raw_data=rows.map(raw_json).to_numpy())
@@ -36,7 +39,9 @@ def build_failed_records(
             "column": None,
             "check": "parse",
             "message": [f"row could not be parsed: {m.reason}" for m in raw.malformed],
-            "raw_data": [json.dumps({"_raw_line": m.raw_line}, ensure_ascii=False) for m in raw.malformed],
+            "raw_data": [
+                json.dumps({"_raw_line": _capped(m.raw_line)}, ensure_ascii=False) for m in raw.malformed
+            ],
         }
     )
     records = pd.concat([parsed, malformed], ignore_index=True)
@@ -52,6 +57,16 @@ def build_failed_records(
     records = records.astype({"row_index": "int64", "attempt": "int64"})
     records = records.sort_values(["row_index", "error_type", "column"], kind="stable")
     return records[[*FAILED_RECORD_COLUMNS, "file_hash"]].reset_index(drop=True)
+
+
+MAX_RAW_CHARS = 64 * 1024
+
+
+def _capped(value: object) -> object:
+    # A 200 MB line must not become a 200 MB failure-log cell: keep the start and say how much was cut.
+    if isinstance(value, str) and len(value) > MAX_RAW_CHARS:
+        return f"{value[:MAX_RAW_CHARS]}…[{len(value) - MAX_RAW_CHARS} more characters not stored]"
+    return value
 
 
 def to_arrow(records: pd.DataFrame) -> pa.Table:

@@ -23,6 +23,8 @@ from workdata.core.sources import open_source
 ROW_INDEX = "row_index"
 _BOM = b"\xef\xbb\xbf"
 _REPLACEMENT = "\ufffd"
+MAX_HEADER_BYTES = 1 << 20
+MAX_LINE_BYTES = 16 << 20  # pyarrow needs a whole row inside one block
 
 
 @dataclass(frozen=True)
@@ -91,17 +93,32 @@ def read_csv(data: bytes, options: ReadOptions) -> RawTable:
         malformed.append(MalformedRow((row.number or 0) - 1, row.text, reason))
         return "skip"
 
-    table = pa_csv.read_csv(
+    try:
+        table = _parse_csv(data, header, on_invalid)
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):
+            raise
+        raise MalformedFileError(
+            f"A line is longer than {MAX_LINE_BYTES // 2**20} MB; no CSV row can be that long. Check the "
+            "file's line endings and quoting.",
+            detail=str(exc),
+        ) from exc
+    row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
+    frame, undecodable = _split_undecodable(table, row_index, cleaned)
+    return _finish(frame, malformed + undecodable)
+
+
+def _parse_csv(data: bytes, header: list[str], on_invalid) -> pa.Table:
+    return pa_csv.read_csv(
         io.BytesIO(data),
-        read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
+        read_options=pa_csv.ReadOptions(
+            column_names=header, skip_rows=1, use_threads=False, block_size=MAX_LINE_BYTES
+        ),
         parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
         ),
     )
-    row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
-    frame, undecodable = _split_undecodable(table, row_index, cleaned)
-    return _finish(frame, malformed + undecodable)
 
 
 def _as_valid_utf8(data: bytes) -> tuple[bytes, bool]:
@@ -115,7 +132,14 @@ def _as_valid_utf8(data: bytes) -> tuple[bytes, bool]:
 
 
 def _csv_header(data: bytes) -> list[str]:
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+    end = data.find(b"\n", 0, MAX_HEADER_BYTES)
+    if end < 0 and len(data) > MAX_HEADER_BYTES:
+        # Never copy a huge first line just to find out it is not a header.
+        raise MalformedFileError(
+            f"The first line is longer than {MAX_HEADER_BYTES // 2**20} MB, so it is no CSV header; "
+            "check the file's line endings and format."
+        )
+    first_line = data[: end if end >= 0 else len(data)].rstrip(b"\r")
     try:
         text = first_line.decode("utf-8")
     except UnicodeDecodeError as exc:
