@@ -143,20 +143,9 @@ print("peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
-def test_a_200_mb_single_line_stays_within_the_memory_budget(tmp_path):
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    single = inbox / "one_line.csv"
-    with single.open("wb") as handle:
-        for _ in range(200):
-            handle.write(b"x" * 2**20)
-    header_then_line = inbox / "header_then_line.csv"
-    with header_then_line.open("wb") as handle:
-        handle.write(b"report_month,plan_code\n")
-        for _ in range(100):
-            handle.write(b"y" * 2**20)
+def peak_rss_processing(tmp_path, path):
     result = subprocess.run(
-        [sys.executable, "-c", PEAK_RSS, str(tmp_path / "w.duckdb"), str(single), str(header_then_line)],
+        [sys.executable, "-c", PEAK_RSS, str(tmp_path / "w.duckdb"), str(path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -164,10 +153,25 @@ def test_a_200_mb_single_line_stays_within_the_memory_budget(tmp_path):
     )
     lines = result.stdout.strip().splitlines()
     outcomes = [line.split("|")[1:] for line in lines if line.startswith("outcome")]
-    assert outcomes == [
-        ["one_line.csv", "FAILED", "data_malformed"],
-        ["header_then_line.csv", "FAILED", "data_malformed"],
-    ], result.stderr[-2000:]
-    peak = int(lines[-1].split()[1])
-    print(f"peak RSS {peak} MB for a 200 MB single-line file and a 100 MB line")
-    assert peak <= 512  # the streaming budget of the performance issue
+    assert len(outcomes) == 1, result.stderr[-2000:]
+    return outcomes[0], int(lines[-1].split()[1])
+
+
+def test_a_200_mb_single_line_stays_within_the_memory_budget(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    single = inbox / "one_line.csv"
+    with single.open("wb") as handle:
+        for _ in range(200):
+            handle.write(b"x" * 2**20)
+    outcome, peak = peak_rss_processing(tmp_path, single)
+    assert outcome == ["one_line.csv", "FAILED", "data_malformed"]
+    long_row = inbox / "header_then_long_row.csv"
+    with long_row.open("wb") as handle:
+        handle.write(b"report_month,plan_code\n")
+        for _ in range(100):
+            handle.write(b"y" * 2**20)
+    second, second_peak = peak_rss_processing(tmp_path, long_row)
+    assert second == ["header_then_long_row.csv", "FAILED", "data_malformed"]
+    print(f"peak RSS {peak} MB for a 200 MB single-line file, {second_peak} MB for a 100 MB row")
+    assert max(peak, second_peak) <= 512  # the streaming budget of the performance issue

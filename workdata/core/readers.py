@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -124,11 +125,22 @@ def _parse_csv(data: bytes, header: list[str], on_invalid) -> pa.Table:
 def _as_valid_utf8(data: bytes) -> tuple[bytes, bool]:
     # pyarrow cannot hand a row with invalid UTF-8 to the invalid-row handler, so bad bytes become U+FFFD
     # here and every row holding one is set aside as MALFORMED below: marked, never silently loaded.
+    if _is_utf8(data):
+        return data, False
+    return data.decode("utf-8", "replace").encode("utf-8"), True
+
+
+def _is_utf8(data: bytes, chunk: int = 4 << 20) -> bool:
+    # Checked in chunks so a large valid file is never held twice (bytes and str) in memory.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        data.decode("utf-8")
+        for start in range(0, len(view), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("utf-8", "replace").encode("utf-8"), True
-    return data, False
+        return False
+    return True
 
 
 def _csv_header(data: bytes) -> list[str]:
