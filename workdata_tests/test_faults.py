@@ -136,6 +136,7 @@ store = Store(duckdb_connector(Path(sys.argv[1])), DOMAINS.values())
 store.ensure_schema()
 run = RunContext("etl_20241130_101500_abc123", "big")
 ingest = Ingest(store, run, Path(sys.argv[1]).with_suffix(".csv"))
+print("baseline_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 for path in map(Path, sys.argv[2:]):
     outcome = process_file(DOMAINS["annuity_income"], path, path.name, ingest)
     print("outcome", path.name, outcome.status, outcome.error_category, sep="|")
@@ -154,7 +155,8 @@ def peak_rss_processing(tmp_path, path):
     lines = result.stdout.strip().splitlines()
     outcomes = [line.split("|")[1:] for line in lines if line.startswith("outcome")]
     assert len(outcomes) == 1, result.stderr[-2000:]
-    return outcomes[0], int(lines[-1].split()[1])
+    baseline = next(int(line.split()[1]) for line in lines if line.startswith("baseline_mb"))
+    return outcomes[0], int(lines[-1].split()[1]) - baseline
 
 
 def test_a_200_mb_single_line_stays_within_the_memory_budget(tmp_path):
@@ -173,5 +175,10 @@ def test_a_200_mb_single_line_stays_within_the_memory_budget(tmp_path):
             handle.write(b"y" * 2**20)
     second, second_peak = peak_rss_processing(tmp_path, long_row)
     assert second == ["header_then_long_row.csv", "FAILED", "data_malformed"]
-    print(f"peak RSS {peak} MB for a 200 MB single-line file, {second_peak} MB for a 100 MB row")
-    assert max(peak, second_peak) <= 512  # the streaming budget of the performance issue
+    print(
+        f"peak RSS above the process baseline: {peak} MB for a 200 MB single-line file, "
+        f"{second_peak} MB for a 100 MB row"
+    )
+    # Files are still read whole (streaming is the performance issue's), so the bound is the file
+    # itself plus small change: the huge line is never copied, decoded or stored again.
+    assert peak <= 260 and second_peak <= 200
