@@ -10,8 +10,8 @@ from pathlib import Path
 from rich.console import Console
 
 from workdata.cli.home import ensure_dagster_home
-from workdata.core.connect import duckdb_connector
 from workdata.core.failure_log import rewrite_failures
+from workdata.core.open_store import open_store
 from workdata.core.session import is_session_id
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
@@ -19,9 +19,7 @@ from workdata.domains import DOMAINS
 
 
 def _store(settings: WorkdataSettings) -> Store:
-    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
-    store.ensure_schema()
-    return store
+    return open_store(settings)
 
 
 def _log_to_file(settings: WorkdataSettings) -> None:

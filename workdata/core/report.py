@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from workdata.core.outcome import FileOutcome
 
 
-def _cell(text: object, limit: int = 160) -> str:
+def md_cell(text: object, limit: int = 160) -> str:
+    """Text safe inside one Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")[:limit]
 
 
@@ -16,7 +17,7 @@ def reasons_markdown(outcome: FileOutcome) -> str:
     if not outcome.top_reasons:
         return "No failed rows."
     lines = ["| reason | rows |", "| --- | ---: |"]
-    lines += [f"| {_cell(reason)} | {count} |" for reason, count in outcome.top_reasons]
+    lines += [f"| {md_cell(reason)} | {count} |" for reason, count in outcome.top_reasons]
     return "\n".join(lines)
 
 
@@ -24,8 +25,8 @@ def failed_files_markdown(outcomes: Iterable[FileOutcome]) -> str:
     """Failed files with category, retryability and the user message, as a Markdown table."""
     lines = ["| file | category | retryable | message |", "| --- | --- | --- | --- |"]
     lines += [
-        f"| {_cell(o.file_path)} | {o.error_category} | {'yes' if o.retryable else 'no'} | "
-        f"{_cell(o.user_message)} |"
+        f"| {md_cell(o.file_path)} | {o.error_category} | {'yes' if o.retryable else 'no'} | "
+        f"{md_cell(o.user_message)} |"
         for o in outcomes
     ]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 
 from workdata.core.records import ErrorCategory
+from workdata.core.report import md_cell
 
 NOT_REACHED = "The run stopped before this file was processed; it will be retried."
 
@@ -153,13 +154,9 @@ def summary_markdown(summary: RunSummary) -> str:
     if summary.top_errors:
         lines += ["", "| domain | file | category | message |", "| --- | --- | --- | --- |"]
         lines += [
-            f"| {e.domain} | {_cell(e.file_path)} | {e.category} | {_cell(e.message)} |"
+            f"| {e.domain} | {md_cell(e.file_path)} | {e.category} | {md_cell(e.message)} |"
             for e in summary.top_errors
         ]
         if summary.files_failed > len(summary.top_errors):
             lines.append(f"\n…and {summary.files_failed - len(summary.top_errors)} more failed file(s).")
     return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:200]

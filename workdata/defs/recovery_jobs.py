@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from workdata.core.connect import duckdb_connector
 from workdata.core.maintenance import prune
+from workdata.core.open_store import open_store
 from workdata.core.recovery import clear, mark_due_now, release
 from workdata.core.replay import replay
 from workdata.core.session import utc_now
@@ -14,9 +14,7 @@ from workdata.domains import DOMAINS
 
 
 def _store(workdata: WorkdataResource) -> Store:
-    store = Store(duckdb_connector(workdata.settings().duckdb_path), DOMAINS.values())
-    store.ensure_schema()
-    return store
+    return open_store(workdata.settings())
 
 
 class RetryFilesConfig(dg.Config):

@@ -6,12 +6,11 @@ import dagster as dg
 import duckdb
 
 from workdata.core.circuit import OPEN
-from workdata.core.connect import duckdb_connector
 from workdata.core.ingest_context import WAREHOUSE, dependencies_of
+from workdata.core.open_store import open_store
 from workdata.core.planning import plan_runs
 from workdata.core.recovery import DueFile, due_retries
 from workdata.core.session import new_session_id, utc_now
-from workdata.core.store import Store
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.resources import WorkdataResource
@@ -79,8 +78,7 @@ def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     if WAREHOUSE in blocked:
         return dg.SkipReason(f"Circuit open for {WAREHOUSE}: nothing is retried before {blocked[WAREHOUSE]}.")
     try:
-        store = Store(duckdb_connector(settings.duckdb_path, attempts=3), DOMAINS.values())
-        store.ensure_schema()
+        store = open_store(settings, attempts=3)
         due = due_retries(store, now, settings.retry.max_attempts)
     except duckdb.Error as exc:
         return dg.SkipReason(

@@ -5,11 +5,10 @@ import json
 import dagster as dg
 import duckdb
 
-from workdata.core.connect import duckdb_connector
 from workdata.core.log_recovery import recover_failure_logs
+from workdata.core.open_store import open_store
 from workdata.core.planning import discover_pending, plan_runs
 from workdata.core.session import new_session_id
-from workdata.core.store import Store
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.resources import WorkdataResource
@@ -35,8 +34,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     settings = workdata.settings()
     cached, requested = _load_cursor(context.cursor)
     try:
-        store = Store(duckdb_connector(settings.duckdb_path, attempts=3), DOMAINS.values())
-        store.ensure_schema()
+        store = open_store(settings, attempts=3)
         recover_failure_logs(store)  # appends a killed run committed but never wrote
         processed = store.processed_hashes()
     except duckdb.Error as exc:
@@ -84,8 +82,7 @@ def _outcome_sensor(status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition
     )
     def _sensor(context: dg.RunStatusSensorContext, workdata: WorkdataResource) -> None:
         settings = workdata.settings()
-        store = Store(duckdb_connector(settings.duckdb_path, attempts=6), DOMAINS.values())
-        store.ensure_schema()
+        store = open_store(settings, attempts=6)
         summary = record_run_outcome(context.instance, context.dagster_run, store)
         context.log.info(f"{context.dagster_run.run_id}: {summary.status}")
 
