@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -60,7 +59,8 @@ class ErrorCategory(StrEnum):
         )
 
 
-# The CSV and the failed_records table keep exactly this order (DESIGN section 3).
+# A FailedRecord (one rejected row and one reason) is a row with exactly these columns, in this order,
+# in the session CSV and the failed_records table (DESIGN section 3); they are built in bulk as frames.
 FAILED_RECORD_COLUMNS: tuple[str, ...] = (
     "session_id",
     "timestamp",
@@ -75,25 +75,3 @@ FAILED_RECORD_COLUMNS: tuple[str, ...] = (
     "run_id",
     "attempt",
 )
-
-
-@dataclass(frozen=True)
-class FailedRecord:
-    """One rejected row and one reason; a row with several reasons has several records."""
-
-    session_id: str
-    timestamp: str
-    domain: str
-    source_file: str
-    row_index: int
-    error_type: ErrorType
-    raw_data: str
-    column: str | None
-    check: str | None
-    message: str
-    run_id: str | None
-    attempt: int
-
-    def as_row(self) -> tuple:
-        """Values in FAILED_RECORD_COLUMNS order."""
-        return tuple(getattr(self, name) for name in FAILED_RECORD_COLUMNS)
