@@ -1,0 +1,142 @@
+"""CSV via pyarrow: rows with their record numbers; wrong field counts, broken quoting and undecodable
+bytes become MalformedRow; huge first lines and rows fail the file plainly instead of exhausting memory."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from workdata.core.errors import MalformedFileError
+from workdata.core.headers import normalise_header
+from workdata.core.readers import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
+
+_BOM = b"\xef\xbb\xbf"
+_REPLACEMENT = "\ufffd"
+MAX_HEADER_BYTES = 1 << 20
+MAX_LINE_BYTES = 16 << 20  # pyarrow needs a whole row inside one block
+
+
+def read_csv(data: bytes, options: ReadOptions) -> RawTable:
+    """CSV via pyarrow; wrong field counts, broken quoting and undecodable bytes become MalformedRow."""
+    data = data[len(_BOM) :] if data.startswith(_BOM) else data
+    header = _csv_header(data)
+    data, cleaned = _as_valid_utf8(data)
+    malformed: list[MalformedRow] = []
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        # An exception here would be swallowed by pyarrow and the row lost: nothing in it may raise.
+        reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        if cleaned and _REPLACEMENT in row.text:
+            reason += "; undecodable bytes"
+        malformed.append(MalformedRow((row.number or 0) - 1, row.text, reason))
+        return "skip"
+
+    try:
+        table = _parse_csv(data, header, on_invalid)
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):
+            raise
+        raise MalformedFileError(
+            f"A line is longer than {MAX_LINE_BYTES // 2**20} MB; no CSV row can be that long. Check the "
+            "file's line endings and quoting.",
+            detail=str(exc),
+        ) from exc
+    row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
+    frame, undecodable = _split_undecodable(table, row_index, cleaned)
+    return finish_table(frame, malformed + undecodable)
+
+
+def _parse_csv(data: bytes, header: list[str], on_invalid) -> pa.Table:
+    return pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(
+            column_names=header, skip_rows=1, use_threads=False, block_size=MAX_LINE_BYTES
+        ),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+        ),
+    )
+
+
+def _as_valid_utf8(data: bytes) -> tuple[bytes, bool]:
+    # pyarrow cannot hand a row with invalid UTF-8 to the invalid-row handler, so bad bytes become U+FFFD
+    # here and every row holding one is set aside as MALFORMED below: marked, never silently loaded.
+    if _is_utf8(data):
+        return data, False
+    return data.decode("utf-8", "replace").encode("utf-8"), True
+
+
+def _is_utf8(data: bytes, chunk: int = 4 << 20) -> bool:
+    # Checked in chunks so a large valid file is never held twice (bytes and str) in memory.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_header(data: bytes) -> list[str]:
+    end = data.find(b"\n", 0, MAX_HEADER_BYTES)
+    if end < 0 and len(data) > MAX_HEADER_BYTES:
+        # Never copy a huge first line just to find out it is not a header.
+        raise MalformedFileError(
+            f"The first line is longer than {MAX_HEADER_BYTES // 2**20} MB, so it is no CSV header; "
+            "check the file's line endings and format."
+        )
+    first_line = data[: end if end >= 0 else len(data)].rstrip(b"\r")
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedFileError(
+            "The file is not a readable CSV: its header is not UTF-8 text.", detail=str(exc)
+        ) from exc
+    if "\x00" in text or not text.strip():
+        raise MalformedFileError("The file is not a readable CSV: it has no text header.")
+    header = [normalise_header(name) for name in next(csv.reader([text]))]
+    if len(set(header)) != len(header) or "" in header:
+        raise MalformedFileError("The CSV header has empty or duplicate column names; fix the header.")
+    return header
+
+
+def _fill_row_numbers(n_parsed: int, taken: set[int]) -> list[int]:
+    # Parsed rows occupy, in order, the record numbers not used by skipped rows.
+    candidates = np.arange(1, n_parsed + len(taken) + 1)
+    return np.setdiff1d(candidates, np.fromiter(taken, dtype=np.int64))[:n_parsed].tolist()
+
+
+def _split_undecodable(
+    table: pa.Table, row_index: list[int], cleaned: bool
+) -> tuple[pd.DataFrame, list[MalformedRow]]:
+    frame = table.to_pandas()
+    frame.index = pd.Index(row_index, name=ROW_INDEX)
+    if not cleaned:
+        return frame, []
+    bad_rows: dict[int, str] = {}
+    for name in table.column_names:
+        hits = pc.match_substring(table[name], _REPLACEMENT)
+        for position in np.flatnonzero(hits.to_numpy(zero_copy_only=False)):
+            bad_rows.setdefault(int(position), name)
+    malformed = [
+        MalformedRow(row_index[pos], _as_line(table, pos), f"undecodable bytes in column '{col}'")
+        for pos, col in sorted(bad_rows.items())
+    ]
+    return frame.drop(index=[m.row_index for m in malformed]), malformed
+
+
+def _as_line(table: pa.Table, position: int) -> str:
+    cells = [table[name][position].as_py() for name in table.column_names]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
