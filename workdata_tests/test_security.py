@@ -54,8 +54,8 @@ def test_a_partition_key_that_escapes_the_inbox_is_refused_and_recorded(world, i
     secret.write_text("top,secret\n1,2\n")
     first_run(build_definitions(settings), instance, ("../secret.csv",))
     recorded = state(settings, "../secret.csv")
-    assert recorded["status"] == "FAILED" and recorded["stage"] == "discover"
-    assert "outside the annuity_income inbox" in recorded["error_message"]
+    assert (recorded["status"], recorded["stage"], recorded["retryable"]) == ("FAILED", "discover", False)
+    assert "outside the annuity_income inbox" in recorded["user_message"]
     assert DOMAIN == "annuity_income"
 
 

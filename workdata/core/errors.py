@@ -95,6 +95,17 @@ class RuleCrashedError(TransientError):
         )
 
 
+class UnsafePathError(TerminalError, ValueError):
+    """A partition key or file name that would leave its folder: refused, never retried."""
+
+    category = ErrorCategory.AUTH
+
+    def __init__(self, key: str, folder: str) -> None:
+        super().__init__(
+            f"The file name {key!r} points outside the {folder} inbox; it was refused.", stage=Stage.DISCOVER
+        )
+
+
 class SchemaMismatchError(TerminalError):
     """The file parses but lacks required columns."""
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workdata.core.domain import Domain
+from workdata.core.errors import UnsafePathError
 
 # Partition keys may not hold these (Dagster's rule); such names are reported, never ingested.
 _FORBIDDEN_IN_KEY = ("...", "\a", "\b", "\f", "\n", "\r", "\t", "\v", "\0")
@@ -68,7 +69,7 @@ def resolve_in_inbox(inbox_dir: Path, domain: str, key: str) -> Path:
     root = (inbox_dir / domain).resolve()
     path = (root / key).resolve()
     if not path.is_relative_to(root) or path == root:
-        raise ValueError(f"partition key {key!r} points outside the {domain} inbox")
+        raise UnsafePathError(key, domain)
     return path
 
 

@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from workdata.core.domain import Domain
+from workdata.core.errors import UnsafePathError
 from workdata.core.failure_handling import record_failure
 from workdata.core.inbox import resolve_in_inbox
 from workdata.core.ingest_context import ingest_for
@@ -84,9 +85,9 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
             try:
                 path = resolve_in_inbox(settings.inbox_dir, domain.name, key)
                 outcome = process_file(domain, path, key, ingest)
-            except ValueError as exc:
+            except UnsafePathError as exc:
                 outcome = record_failure(
-                    domain, key, settings.inbox_dir, None, None, exc, Stage.DISCOVER, ingest
+                    domain, key, settings.inbox_dir / domain.name, None, None, exc, Stage.DISCOVER, ingest
                 )
             context.log.info(f"{PROGRESS_MARKER} {key} {outcome.status} {outcome.top_reason}")
             outcomes.append(outcome)
