@@ -75,8 +75,11 @@ def _blank(index: pd.Index) -> pd.Series:
 def _convert_column(spec: ColumnSpec, text: pd.Series) -> pd.Series:
     if spec.kind is Kind.TEXT:
         return text
-    # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms.
-    text = text.str.normalize("NFKC").str.replace(_MINUS_SIGNS, "-", regex=True)
+    # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms; only values
+    # holding a non-ASCII character need it (most do not, and normalising is the costly part).
+    wide = ~text.str.isascii().fillna(True).astype(bool)
+    if wide.any():
+        text = text.where(~wide, text[wide].str.normalize("NFKC").str.replace(_MINUS_SIGNS, "-", regex=True))
     if spec.kind in (Kind.INTEGER, Kind.FLOAT):
         return _parse_numbers(text, integer=spec.kind is Kind.INTEGER)
     if spec.kind is Kind.DATE:
