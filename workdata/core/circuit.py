@@ -58,19 +58,40 @@ class CircuitBreakers:
 
     def blocked_until(self, dependency: str, now: datetime | None = None) -> datetime | None:
         """None when a call may go ahead (closed, or the half-open probe); else when to try again."""
+        blocked = self.first_blocked([dependency], now)
+        return blocked[1] if blocked else None
+
+    def first_blocked(
+        self, dependencies: list[str], now: datetime | None = None
+    ) -> tuple[str, datetime] | None:
+        """The first of `dependencies` that may not be called now, and until when (one read for all).
+
+        An open circuit whose cool-down is over turns half-open and lets this caller through as the probe.
+        """
         now = now or utc_now()
         with self._lock():
             circuits = self._read()
-            circuit = circuits.get(dependency, Circuit())
-            if circuit.state == CLOSED:
-                return None
-            retry_at = circuit.retry_at_time
-            if circuit.state == OPEN and retry_at and now >= retry_at:
-                circuit.state, circuit.retry_at = HALF_OPEN, (now + self.cooldown).isoformat()
-                circuits[dependency] = circuit
-                self._write(circuits)
-                return None  # this caller is the probe
-            return retry_at
+            for dependency in dependencies:
+                circuit = circuits.get(dependency, Circuit())
+                if circuit.state == CLOSED:
+                    continue
+                retry_at = circuit.retry_at_time
+                if circuit.state == OPEN and retry_at and now >= retry_at:
+                    circuit.state, circuit.retry_at = HALF_OPEN, (now + self.cooldown).isoformat()
+                    circuits[dependency] = circuit
+                    self._write(circuits)
+                    continue  # this caller is the probe
+                return dependency, retry_at or now + self.cooldown
+            return None
+
+    def record_success(self, dependencies: list[str]) -> None:
+        """Close these circuits; nothing is written when they are all closed and clean already."""
+        with self._lock():
+            circuits = self._read()
+            if all(circuits.get(d) == Circuit() for d in dependencies):
+                return
+            circuits.update({d: Circuit() for d in dependencies})
+            self._write(circuits)
 
     def record(self, dependency: str, ok: bool, now: datetime | None = None) -> Circuit:
         """Count a success (closes) or a failure (opens at the threshold, or when the probe fails)."""
@@ -78,8 +99,6 @@ class CircuitBreakers:
         with self._lock():
             circuits = self._read()
             circuit = circuits.get(dependency, Circuit())
-            if ok and circuit == Circuit() and dependency in circuits:
-                return circuit  # already closed and clean: no write on every successful file
             if ok:
                 circuit = Circuit()
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from workdata.core.records import ErrorCategory, Stage
 
@@ -74,11 +75,13 @@ class DependencyOpenError(TransientError):
 
     category = ErrorCategory.CONNECTIVITY
 
-    def __init__(self, dependency: str, retry_at: str) -> None:
+    def __init__(self, dependency: str, retry_at: datetime) -> None:
         super().__init__(
-            f"Dependency {dependency} unavailable, retrying at {retry_at}.", stage=Stage.DISCOVER
+            f"Dependency {dependency} unavailable, retrying at {retry_at.isoformat(timespec='seconds')}.",
+            stage=Stage.DISCOVER,
         )
         self.dependency = dependency
+        self.retry_at = retry_at
 
 
 class RuleCrashedError(TransientError):

@@ -36,7 +36,8 @@ def record_failure(
     if c.retryable:
         next_retry_at = ingest.retry.next_retry_at(attempts, utc_now())
         if isinstance(exc, DependencyOpenError):
-            next_retry_at = ingest.breakers and ingest.breakers.blocked_until(exc.dependency or "")
+            # Not a second look at the breaker: that could take the half-open probe for nothing.
+            next_retry_at = exc.retry_at
         elif next_retry_at is None:
             status = FileStatus.DEAD_LETTER
     elif c.category in ingest.policy.dead_letter_categories:

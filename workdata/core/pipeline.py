@@ -141,10 +141,9 @@ def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:
 def _check_breakers(domain: Domain, ingest: Ingest) -> None:
     if ingest.breakers is None:
         return
-    for dependency in dependencies_of(domain):
-        blocked = ingest.breakers.blocked_until(dependency)
-        if blocked is not None:
-            raise DependencyOpenError(dependency, blocked.isoformat(timespec="seconds"))
+    blocked = ingest.breakers.first_blocked(dependencies_of(domain))
+    if blocked is not None:
+        raise DependencyOpenError(*blocked)
 
 
 def _update_breakers(domain: Domain, outcome: FileOutcome, ingest: Ingest) -> None:
@@ -154,8 +153,7 @@ def _update_breakers(domain: Domain, outcome: FileOutcome, ingest: Ingest) -> No
         if outcome.stage is not Stage.DISCOVER:  # DependencyOpenError: not attempted, nothing learned
             ingest.breakers.record(outcome.dependency, ok=False)
         return
-    for dependency in dependencies_of(domain):
-        ingest.breakers.record(dependency, ok=True)
+    ingest.breakers.record_success(dependencies_of(domain))
 
 
 def _row_outcome(
