@@ -1,19 +1,20 @@
-"""Shared fixtures: isolated settings, a real DuckDB store, and the demo inbox with its truth."""
+"""Shared fixtures: isolated settings, a real store (DuckDB or PostgreSQL), the demo inbox and its truth."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dagster._core.test_utils import instance_for_test
 
-from workdata.core.connect import duckdb_connector
+from workdata.core.open_store import open_store
 from workdata.core.outcome import RunContext
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
 from workdata.demo.files import DemoFile, write_demo
-from workdata.domains import DOMAINS
+from workdata_tests.pg import fresh_schema
 
 warnings.filterwarnings("ignore", message=".*is currently in beta.*")
 
@@ -22,24 +23,47 @@ TEST_BIG_ROWS = 2000
 
 
 @pytest.fixture
-def instance():
-    """A real, temporary Dagster instance."""
-    with instance_for_test() as instance:
-        yield instance
+def backend(request) -> str:
+    """Where the store and the Dagster instance live: duckdb (+ SQLite), unless a module parametrizes
+    `backend` indirectly with workdata_tests.pg.BACKENDS to run its tests on PostgreSQL too."""
+    return getattr(request, "param", "duckdb")
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> WorkdataSettings:
-    """Settings whose every path lies under tmp_path."""
-    return WorkdataSettings(home=tmp_path / "wd", logs_dir=tmp_path / "wd" / "logs", settle_seconds=0)
+def store_url(backend: str) -> Iterator[str | None]:
+    """None for DuckDB; for PostgreSQL the URL of a fresh schema (skipped when no server is reachable)."""
+    if backend == "duckdb":
+        yield None
+        return
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def instance(backend: str):
+    """A real, temporary Dagster instance: SQLite storage, or PostgreSQL storage in a fresh schema."""
+    if backend == "duckdb":
+        with instance_for_test() as instance:
+            yield instance
+        return
+    with fresh_schema() as url:
+        storage = {"postgres": {"postgres_url": url.replace("postgresql://", "postgresql+psycopg2://")}}
+        with instance_for_test(overrides={"storage": storage}) as instance:
+            yield instance
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_url: str | None) -> WorkdataSettings:
+    """Settings whose every path lies under tmp_path (and whose store is the backend's)."""
+    return WorkdataSettings(
+        home=tmp_path / "wd", logs_dir=tmp_path / "wd" / "logs", settle_seconds=0, store_url=store_url
+    )
 
 
 @pytest.fixture
 def store(settings: WorkdataSettings) -> Store:
-    """A Store on a real DuckDB file with the schema created."""
-    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
-    store.ensure_schema()
-    return store
+    """A Store on a real DuckDB file (or PostgreSQL schema) with the schema created."""
+    return open_store(settings)
 
 
 @pytest.fixture

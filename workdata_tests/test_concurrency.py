@@ -89,7 +89,7 @@ def test_eight_parallel_runs_lose_nothing_and_keep_one_clean_csv(tmp_path):
         process_file(DOMAINS["annuity_income"], settings.inbox_dir / "annuity_income" / f.key, f.key, ingest)
 
     with store.connect() as conn:
-        statuses = dict(conn.execute("SELECT status, count(*) FROM file_state GROUP BY ALL").fetchall())
+        statuses = dict(conn.execute("SELECT status, count(*) FROM file_state GROUP BY status").fetchall())
         loaded = conn.execute("SELECT count(*) FROM annuity_income").fetchone()[0]
     assert statuses == {"PARTIAL": RUNS * FILES_PER_RUN}
     assert loaded == RUNS * FILES_PER_RUN * ROWS - planted

@@ -3,24 +3,71 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 
-Connector = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+
+class Cursor(Protocol):
+    """What a store statement returns, on either backend."""
+
+    description: Any
+
+    def fetchone(self) -> tuple | None: ...
+    def fetchall(self) -> list[tuple]: ...
+    def df(self) -> pd.DataFrame: ...
+
+
+class Connection(Protocol):
+    """The few operations the store needs; SQL uses `?` placeholders and portable syntax."""
+
+    dialect: str
+
+    def execute(self, sql: str, params: Sequence | None = None) -> Cursor: ...
+    def insert_arrow(self, table: str, rows: pa.Table) -> None: ...
+    def lock(self, key: str) -> None: ...
+
+
+Connector = Callable[[], AbstractContextManager[Connection]]
+
+
+class DuckConnection:
+    """A DuckDB connection seen through the store's Connection interface."""
+
+    dialect = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.raw = connection
+
+    def execute(self, sql: str, params: Sequence | None = None) -> duckdb.DuckDBPyConnection:
+        """Run one statement; the DuckDB connection doubles as its cursor."""
+        return self.raw.execute(sql, params)
+
+    def insert_arrow(self, table: str, rows: pa.Table) -> None:
+        """Bulk insert by column name (never row by row); `table` is an already quoted identifier."""
+        self.raw.register("incoming_rows", rows)
+        # No unregister in `finally`: inside an aborted transaction it would raise and hide the real error.
+        self.raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")  # noqa: S608
+        self.raw.unregister("incoming_rows")
+
+    def lock(self, key: str) -> None:
+        """No-op: DuckDB has one writer per file, so a transaction already excludes every other."""
 
 
 def duckdb_connector(path: Path, attempts: int = 8, first_wait: float = 0.1) -> Connector:
     """A connector for `path`: each use is one connection, closed on exit even on error."""
 
     @contextmanager
-    def connect() -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect() -> Iterator[DuckConnection]:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = _open_with_retry(path, attempts, first_wait)
         try:
-            yield connection
+            yield DuckConnection(connection)
         finally:
             connection.close()
 

@@ -28,11 +28,11 @@ class Kind(StrEnum):
 
     @property
     def sql_type(self) -> str:
-        """The DuckDB type a column of this kind is stored as."""
+        """The SQL type (valid in DuckDB and PostgreSQL) a column of this kind is stored as."""
         return {
             "text": "VARCHAR",
             "integer": "BIGINT",
-            "float": "DOUBLE",
+            "float": "DOUBLE PRECISION",
             "date": "DATE",
             "boolean": "BOOLEAN",
         }[self.value]

@@ -162,7 +162,15 @@ def classify(exc: BaseException, stage: Stage = Stage.READ) -> Classification:
 
 
 _MALFORMED_TYPES = ("ParserError", "EmptyDataError", "ArrowInvalid", "JSONDecodeError", "CSVError")
-_WRITE_TYPES = ("IOException", "TransactionException", "OutOfMemoryException")
+# DuckDB's, then psycopg2's (server down, connection lost, serialization or deadlock aborts).
+_WRITE_TYPES = (
+    "IOException",
+    "TransactionException",
+    "OutOfMemoryException",
+    "OperationalError",
+    "InterfaceError",
+    "TransactionRollbackError",
+)
 _MESSAGES = {
     ErrorCategory.DATA_MALFORMED: "The file could not be parsed as text of its declared format; "
     "re-export it (UTF-8, one header row) and drop it again.",

@@ -9,8 +9,9 @@ from workdata.core.store import Store
 from workdata.core.store_schema import RUN_SUMMARY_FIELDS
 
 _UPSERT_SUMMARY = (
-    f"INSERT OR REPLACE INTO run_summaries ({', '.join(RUN_SUMMARY_FIELDS)}) "
-    f"VALUES ({', '.join('?' * len(RUN_SUMMARY_FIELDS))})"
+    f"INSERT INTO run_summaries ({', '.join(RUN_SUMMARY_FIELDS)}) "
+    f"VALUES ({', '.join('?' * len(RUN_SUMMARY_FIELDS))}) ON CONFLICT (run_id) DO UPDATE SET "
+    + ", ".join(f"{f} = EXCLUDED.{f}" for f in RUN_SUMMARY_FIELDS if f != "run_id")
 )
 
 

@@ -1,15 +1,23 @@
-"""The one way outside a run's asset to reach the warehouse: a Store on the settings' DuckDB file."""
+"""The one way to reach the warehouse: a Store on the settings' DuckDB file or PostgreSQL database."""
 
 from __future__ import annotations
 
-from workdata.core.connect import duckdb_connector
+from workdata.core.connect import Connector, duckdb_connector
+from workdata.core.pg_connect import postgres_connector
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
 from workdata.domains import DOMAINS
 
 
-def open_store(settings: WorkdataSettings, attempts: int = 8) -> Store:
-    """A Store for every registered domain, schema ensured; `attempts` bounds the wait for the lock."""
-    store = Store(duckdb_connector(settings.duckdb_path, attempts=attempts), DOMAINS.values())
+def open_store(settings: WorkdataSettings, attempts: int = 8, duckdb: Connector | None = None) -> Store:
+    """A Store for every registered domain, schema ensured; `attempts` bounds the wait for DuckDB's lock.
+
+    With `store_url` set the store is PostgreSQL; otherwise `duckdb` (or a connector on duckdb_path).
+    """
+    if settings.store_url:
+        connect = postgres_connector(settings.store_url)
+    else:
+        connect = duckdb or duckdb_connector(settings.duckdb_path, attempts=attempts)
+    store = Store(connect, DOMAINS.values())
     store.ensure_schema()
     return store

@@ -97,11 +97,11 @@ def clear(store: Store, statuses: list[str]) -> int:
 def stats(store: Store, stuck_after_hours: float = 1.0) -> dict:
     """Counts by status and category, failure rate, retry success rate and files that look stuck."""
     with store.connect() as conn:
-        by_status = dict(conn.execute("SELECT status, count(*) FROM file_state GROUP BY ALL").fetchall())
+        by_status = dict(conn.execute("SELECT status, count(*) FROM file_state GROUP BY status").fetchall())
         by_category = dict(
             conn.execute(
                 "SELECT error_category, count(*) FROM file_state WHERE status IN ('FAILED', 'DEAD_LETTER') "
-                "GROUP BY ALL"
+                "GROUP BY error_category"
             ).fetchall()
         )
         rows_total, rows_failed = conn.execute(
@@ -117,7 +117,7 @@ def stats(store: Store, stuck_after_hours: float = 1.0) -> dict:
             for d, f in conn.execute(
                 "SELECT domain, file_path FROM file_state WHERE (status IN ('IN_PROGRESS', 'PENDING') "
                 "OR (status = 'FAILED' AND retryable)) AND last_attempt_at < ? "
-                "ORDER BY ALL",
+                "ORDER BY domain, file_path",
                 [utc_now() - timedelta(hours=stuck_after_hours)],
             ).fetchall()
         ]

@@ -12,18 +12,18 @@ import pandas as pd
 from workdata.core.domain import Domain
 from workdata.core.readers import ROW_INDEX
 from workdata.core.session import utc_now
-from workdata.core.store import Store, insert_rows, with_lineage
+from workdata.core.store import Store, with_lineage
 from workdata.core.store_schema import quote_identifier
 from workdata.core.validation import validate
 
 _CANDIDATES = """
-SELECT f.source_file, f.session_id, f.file_hash, f.row_index, any_value(f.raw_data) AS raw_data
+SELECT f.source_file, f.session_id, f.file_hash, f.row_index, min(f.raw_data) AS raw_data
 FROM failed_records f JOIN file_state s
   ON s.domain = f.domain AND s.file_path = f.source_file AND s.session_id = f.session_id
  AND s.file_hash = f.file_hash
 WHERE f.domain = ? AND f.replayed_at IS NULL AND f.error_type <> 'MALFORMED_ROW'
   AND s.status IN ('SUCCESS', 'PARTIAL') {extra}
-GROUP BY ALL ORDER BY f.source_file, f.row_index
+GROUP BY f.source_file, f.session_id, f.file_hash, f.row_index ORDER BY f.source_file, f.row_index
 """
 
 
@@ -72,7 +72,7 @@ def _replay_file(
         try:
             good = _without_loaded_keys(conn, table, domain, file_path, good)
             if len(good):
-                insert_rows(conn, table, with_lineage(good, file_path, file_hash, run_id))
+                conn.insert_arrow(table, with_lineage(good, file_path, file_hash, run_id))
                 _mark_replayed(conn, domain.name, file_path, session_id, list(good.index))
             conn.execute("COMMIT")
         except BaseException:

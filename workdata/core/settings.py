@@ -21,6 +21,8 @@ class WorkdataSettings(BaseSettings):
     home: Path = Path(".workdata")
     inbox_dir: Path | None = None
     duckdb_path: Path | None = None
+    # A PostgreSQL URL: ledger, failed records and warehouse tables live there instead of in duckdb_path.
+    store_url: str | None = None
     logs_dir: Path = Path("logs")
     dagster_home: Path | None = None
     quarantine_dir: Path | None = None

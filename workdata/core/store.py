@@ -1,4 +1,4 @@
-"""The DuckDB store: one transaction per file commit, ledger reads, failure-log reads."""
+"""The store: one transaction per file commit, ledger reads, failure-log reads (DuckDB or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 import pyarrow as pa
 
-from workdata.core.connect import Connector
+from workdata.core.connect import Connection, Connector
 from workdata.core.domain import Domain
 from workdata.core.faults import checkpoint
 from workdata.core.outcome import FileOutcome, RunContext
@@ -30,7 +30,7 @@ _INSERT_ATTEMPT = (
 
 
 class Store:
-    """Ledger, failed records and warehouse tables in one DuckDB file, reached through `connect`."""
+    """Ledger, failed records and warehouse tables in one database, reached through `connect`."""
 
     def __init__(self, connect: Connector, domains: Iterable[Domain]) -> None:
         self.connect = connect
@@ -39,8 +39,16 @@ class Store:
     def ensure_schema(self) -> None:
         """Create missing tables and columns; safe to call on every run."""
         with self.connect() as conn:
-            for statement in all_ddl(self.domains.values()):
-                conn.execute(statement)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                # Two processes creating the same table at once would collide on a server database.
+                conn.lock("workdata schema")
+                for statement in all_ddl(self.domains.values()):
+                    conn.execute(statement)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def get_state(self, domain: str, file_path: str) -> dict | None:
         """The ledger row of one file, or None when never seen."""
@@ -86,9 +94,11 @@ class Store:
         """
         table = quote_identifier(outcome.domain)
         with self.connect() as conn:
-            previous = _previous_attempts(conn, outcome)
             conn.execute("BEGIN TRANSACTION")
             try:
+                # On a server database two runs may commit the same file at once; they take turns.
+                conn.lock(f"{outcome.domain}/{outcome.file_path}")
+                previous = _previous_attempts(conn, outcome)
                 if replace_rows:
                     self._replace_rows(conn, table, outcome, run, good, failed)
                 checkpoint("mid_commit", outcome.file_path)
@@ -106,7 +116,7 @@ class Store:
 
     def _replace_rows(
         self,
-        conn,
+        conn: Connection,
         table: str,
         outcome: FileOutcome,
         run: RunContext,
@@ -116,14 +126,13 @@ class Store:
         conn.execute(f"DELETE FROM {table} WHERE _source_file = ?", [outcome.file_path])
         if good is not None and len(good):
             rows = with_lineage(good, outcome.file_path, outcome.file_hash, run.run_id, outcome.sheet)
-            insert_rows(conn, table, rows)
+            conn.insert_arrow(table, rows)
         conn.execute(
             "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
             [outcome.domain, outcome.file_path, run.session_id],
         )
         if failed is not None and failed.num_rows:
-            conn.register("failed_rows", failed)
-            conn.execute("INSERT INTO failed_records BY NAME SELECT * FROM failed_rows")
+            conn.insert_arrow("failed_records", failed)
 
     def record_attempt(self, outcome: FileOutcome, run: RunContext) -> None:
         """Record a skip in the attempt history without touching the file's state."""
@@ -164,13 +173,15 @@ class Store:
                 [session_id],
             ).df()
 
-    def _write_ledger(self, conn, outcome: FileOutcome, run: RunContext, attempts: int, logged: bool) -> None:
+    def _write_ledger(
+        self, conn: Connection, outcome: FileOutcome, run: RunContext, attempts: int, logged: bool
+    ) -> None:
         values = _ledger_values(outcome, run, attempts, logged)
         conn.execute(_UPSERT_STATE, values)
         conn.execute(_INSERT_ATTEMPT, [*values, utc_now()])
 
 
-def _previous_attempts(conn, outcome: FileOutcome) -> int:
+def _previous_attempts(conn: Connection, outcome: FileOutcome) -> int:
     row = conn.execute(
         "SELECT attempts, file_hash FROM file_state WHERE domain = ? AND file_path = ?",
         [outcome.domain, outcome.file_path],
@@ -216,11 +227,3 @@ def with_lineage(
     frame["_run_id"] = run_id
     frame["_loaded_at"] = pd.Timestamp(utc_now())
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-def insert_rows(conn, table: str, rows: pa.Table) -> None:
-    """Bulk insert by column name (never row by row); `table` is an already quoted identifier."""
-    conn.register("incoming_rows", rows)
-    # No unregister in `finally`: inside an aborted transaction it would raise and hide the real error.
-    conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
-    conn.unregister("incoming_rows")

@@ -46,7 +46,7 @@ def _duplicates(conn, domains: list[Domain]) -> list[str]:
     for domain in domains:
         table = quote_identifier(domain.name)
         for path, row, n in conn.execute(
-            f"SELECT _source_file, _row_index, count(*) FROM {table} GROUP BY ALL "
+            f"SELECT _source_file, _row_index, count(*) FROM {table} GROUP BY _source_file, _row_index "
             "HAVING count(*) > 1 LIMIT 20"
         ).fetchall():
             found.append(f"{domain.name}/{path}: source row {row} is in the warehouse {n} times")
@@ -67,7 +67,7 @@ def _stale_rows(conn, domains: list[Domain]) -> list[str]:
             f"SELECT w._source_file, count(*) FROM {table} w LEFT JOIN file_state s "
             "ON s.domain = ? AND s.file_path = w._source_file "
             "WHERE s.file_path IS NULL OR s.file_hash IS DISTINCT FROM w._file_hash "
-            "OR s.status NOT IN ('SUCCESS', 'PARTIAL') GROUP BY ALL",
+            "OR s.status NOT IN ('SUCCESS', 'PARTIAL') GROUP BY w._source_file",
             [domain.name],
         ).fetchall():
             found.append(

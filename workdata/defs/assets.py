@@ -76,8 +76,7 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         context: AssetExecutionContext, workdata: WorkdataResource, duckdb: DuckDBResource
     ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
         settings = workdata.settings()
-        store = store_for(duckdb)
-        store.ensure_schema()
+        store = store_for(settings, duckdb)
         run = RunContext(session_id_for(context), context.run_id, context.retry_number + 1)
         ingest = ingest_for(settings, domain, store, run)
         outcomes: list[FileOutcome] = []

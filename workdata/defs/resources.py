@@ -1,18 +1,19 @@
-"""Resources: workdata's paths (pydantic settings underneath) and the DuckDB warehouse."""
+"""Resources: workdata's paths (pydantic settings underneath) and the warehouse (DuckDB or PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
-import duckdb
 from dagster_duckdb import DuckDBResource
 
+from workdata.core.connect import DuckConnection
+from workdata.core.open_store import open_store
 from workdata.core.policy import DomainPolicy
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
-from workdata.domains import DOMAINS
 
 
 class PolicyConfig(dg.Config):
@@ -41,6 +42,7 @@ class WorkdataResource(dg.ConfigurableResource):
     inbox_dir: str | None = None
     logs_dir: str | None = None
     duckdb_path: str | None = None
+    store_url: str | None = None
     reference_dir: str | None = None
     quarantine_dir: str | None = None
     run_batch_size: int = 100
@@ -73,6 +75,7 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             inbox_dir=str(settings.inbox_dir),
             logs_dir=str(settings.logs_dir),
             duckdb_path=str(settings.duckdb_path),
+            store_url=_store_url_config(settings.store_url),
             reference_dir=str(settings.reference_dir) if settings.reference_dir else None,
             quarantine_dir=str(settings.quarantine_dir),
             run_batch_size=settings.run_batch_size,
@@ -90,16 +93,23 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
     }
 
 
-def store_for(duckdb_resource: DuckDBResource) -> Store:
-    """A Store whose every connection comes from the DuckDBResource and is always closed."""
+def _store_url_config(url: str | None) -> str | dg.EnvVar | None:
+    # From the environment it stays an EnvVar, so the password never shows in the UI's resource config.
+    if url and os.environ.get("WORKDATA_STORE_URL") == url:
+        return dg.EnvVar("WORKDATA_STORE_URL")
+    return url
+
+
+def store_for(settings: WorkdataSettings, duckdb_resource: DuckDBResource) -> Store:
+    """The run's Store, schema ensured: PostgreSQL when `store_url` is set, else the DuckDBResource's file."""
 
     @contextmanager
-    def connect() -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect() -> Iterator[DuckConnection]:
         # DuckDBResource does not close its connection when the block raises; we do.
         with duckdb_resource.get_connection() as connection:
             try:
-                yield connection
+                yield DuckConnection(connection)
             finally:
                 connection.close()
 
-    return Store(connect, DOMAINS.values())
+    return open_store(settings, duckdb=connect)

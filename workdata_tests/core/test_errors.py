@@ -1,4 +1,5 @@
 import duckdb
+import psycopg2
 import pytest
 
 from workdata.core.errors import (
@@ -42,3 +43,15 @@ def test_transient_errors_are_retryable_by_type():
         category = ErrorCategory.CONNECTIVITY
 
     assert classify(FlakyShare("share offline")).retryable is True
+
+
+def test_an_unreachable_postgres_store_is_a_retryable_write_failure_without_its_password():
+    with pytest.raises(psycopg2.OperationalError) as caught:
+        psycopg2.connect("postgresql://workdata:hunter2@127.0.0.1:1/warehouse", connect_timeout=2)
+    result = classify(caught.value)
+    assert (result.category, result.retryable, result.dependency) == (
+        ErrorCategory.WRITE_FAILURE,
+        True,
+        "warehouse",
+    )
+    assert "hunter2" not in result.error_message

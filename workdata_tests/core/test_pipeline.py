@@ -1,6 +1,7 @@
 """The path of one file over the whole demo inbox, checked against the demo's ground truth."""
 
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import pandas as pd
@@ -10,6 +11,7 @@ from workdata.core.connect import duckdb_connector
 from workdata.core.failure_log import read_failures
 from workdata.core.ingest_context import Ingest
 from workdata.core.invariants import reconciliation_violations, unrecorded_failures
+from workdata.core.open_store import open_store
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.records import FileStatus
@@ -19,6 +21,7 @@ from workdata.demo.files import make_rows, write_csv, write_demo
 from workdata.demo.rows import CSV_DEFECTS, VALUE_DEFECTS
 from workdata.domains import DOMAINS
 from workdata_tests.conftest import TEST_BIG_ROWS
+from workdata_tests.pg import BACKENDS, fresh_schema
 
 
 def ingest_all(settings, store, run, demo):
@@ -34,7 +37,8 @@ def ingest_all(settings, store, run, demo):
 def snapshot(store) -> dict[str, pd.DataFrame]:
     with store.connect() as conn:
         tables = ["failed_records", "file_state", *store.domains]
-        return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY ALL').df() for t in tables}
+        frames = {t: conn.execute(f'SELECT * FROM "{t}"').df() for t in tables}
+    return {t: f.sort_values(list(f.columns)).reset_index(drop=True) for t, f in frames.items()}
 
 
 @dataclass
@@ -48,16 +52,17 @@ class World:
     ingested: dict
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """The demo inbox ingested once for this module's read-only tests."""
-    home = tmp_path_factory.mktemp("wd")
-    settings = WorkdataSettings(home=home, logs_dir=home / "logs")
-    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
-    store.ensure_schema()
-    run = RunContext(session_id="etl_20241130_101500_abc123", run_id="run-1")
-    demo = write_demo(settings.inbox_dir, big_rows=TEST_BIG_ROWS)
-    return World(settings, store, run, demo, ingest_all(settings, store, run, demo))
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request, tmp_path_factory):
+    """The demo inbox ingested once per backend for this module's read-only tests."""
+    with ExitStack() as stack:
+        url = stack.enter_context(fresh_schema()) if request.param == "postgres" else None
+        home = tmp_path_factory.mktemp("wd")
+        settings = WorkdataSettings(home=home, logs_dir=home / "logs", store_url=url)
+        store = open_store(settings)
+        run = RunContext(session_id="etl_20241130_101500_abc123", run_id="run-1")
+        demo = write_demo(settings.inbox_dir, big_rows=TEST_BIG_ROWS)
+        yield World(settings, store, run, demo, ingest_all(settings, store, run, demo))
 
 
 # The module's tests read the shared world under the usual fixture names.

@@ -12,6 +12,9 @@ from workdata.core.replay import replay
 from workdata.core.verify import verify
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
+from workdata_tests.pg import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 DOMAIN = DOMAINS["annuity_income"]
 

@@ -21,7 +21,7 @@ SESSION = "etl_20241130_101500_abc123"
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, store_url):
     """Settings with an external reference folder that starts out missing and a 0 s backoff."""
     refs = tmp_path / "refs"
     settings = WorkdataSettings(
@@ -30,6 +30,7 @@ def world(tmp_path):
         reference_dir=refs,
         retry=RetryPolicy(max_attempts=3, base_seconds=0),
         settle_seconds=0,
+        store_url=store_url,
     )
     write_csv(settings.inbox_dir / DOMAIN / KEY, make_rows(DOMAIN, 4, "2025-02", 30))
     return settings, refs
@@ -67,8 +68,6 @@ def launch(defs, instance, requests):
 
 
 def state(settings, key=KEY):
-    from workdata.core.connect import duckdb_connector
-    from workdata.core.store import Store
-    from workdata.domains import DOMAINS
+    from workdata.core.open_store import open_store
 
-    return Store(duckdb_connector(settings.duckdb_path), DOMAINS.values()).get_state(DOMAIN, key)
+    return open_store(settings).get_state(DOMAIN, key)

@@ -1,12 +1,17 @@
 """Ranged runs of the real ingest jobs on a real instance: Dagster's partition status tells the truth."""
 
 import dagster as dg
+import pytest
 
 from workdata.core.invariants import reconciliation_violations
 from workdata.core.planning import RunPlan
 from workdata.core.records import FileStatus
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
+from workdata_tests.pg import BACKENDS
+
+# The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 SESSION = "etl_20241130_101500_abc123"
 DOMAIN = "annuity_performance"

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import dagster as dg
+import pytest
 
 from workdata.core.backoff import RetryPolicy
 from workdata.core.maintenance import prune
@@ -10,6 +11,10 @@ from workdata.core.session import utc_now
 from workdata.defs.build import build_definitions
 from workdata.defs.retry_sensor import retry_sensor
 from workdata_tests.defs.retry_helpers import DOMAIN, KEY, first_run, launch, restore_references, state, tick
+from workdata_tests.pg import BACKENDS
+
+# The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 def run_job(defs, instance, name, config=None):
@@ -68,9 +73,9 @@ def test_verify_job_fails_listing_violations(world, instance):
     defs = build_definitions(settings)
     first_run(defs, instance)
     assert run_job(defs, instance, "verify_ledger").success
-    from workdata.core.connect import duckdb_connector
+    from workdata.core.open_store import open_store
 
-    with duckdb_connector(settings.duckdb_path)() as conn:
+    with open_store(settings).connect() as conn:
         conn.execute("UPDATE file_state SET attempts = 99")
     result = run_job(defs, instance, "verify_ledger")
     assert not result.success
@@ -79,12 +84,10 @@ def test_verify_job_fails_listing_violations(world, instance):
 
 
 def test_maintenance_prunes_history_and_failure_counts_of_recovered_files(world, instance):
-    from workdata.core.connect import duckdb_connector
-    from workdata.core.store import Store
-    from workdata.domains import DOMAINS
+    from workdata.core.open_store import open_store
 
     settings, refs = world
-    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
+    store = open_store(settings)
     defs = build_definitions(settings)
     first_run(defs, instance)  # fails: references missing
     restore_references(refs)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from workdata.core.backoff import RetryPolicy
 from workdata.core.recovery import release
@@ -10,6 +11,10 @@ from workdata.defs.build import build_definitions
 from workdata.defs.retry_sensor import ATTEMPT_TAG, RETRY_TAG
 from workdata.demo.files import make_rows, write_csv
 from workdata_tests.defs.retry_helpers import DOMAIN, KEY, first_run, launch, restore_references, state, tick
+from workdata_tests.pg import BACKENDS
+
+# The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 def test_transient_reference_failure_is_retried_until_it_loads(world, instance):
@@ -62,11 +67,9 @@ def test_attempts_never_exceed_the_cap_then_dead_letter_and_quarantine(world, in
     assert isinstance(tick(defs, instance), dg.SkipReason)
 
     # Released, it is new again for the inbox (PENDING); until then the same bytes are skipped.
-    from workdata.core.connect import duckdb_connector
-    from workdata.core.store import Store
-    from workdata.domains import DOMAINS
+    from workdata.core.open_store import open_store
 
-    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
+    store = open_store(settings)
     assert (DOMAIN, KEY) in store.processed_hashes()
     assert release(store, DOMAIN, KEY)
     assert state(settings)["status"] == "PENDING" and (DOMAIN, KEY) not in store.processed_hashes()

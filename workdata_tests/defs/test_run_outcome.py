@@ -12,6 +12,10 @@ from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.run_outcome import OUTCOME_TAG
 from workdata.defs.sensors import RUN_OUTCOME_SENSORS
+from workdata_tests.pg import BACKENDS
+
+# The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 DOMAIN = "annuity_income"
 SESSION = "etl_20241130_101500_abc123"

@@ -1,10 +1,15 @@
 """The inbox sensor on a real instance: partitions, few runs, idempotent ticks."""
 
 import dagster as dg
+import pytest
 
 from workdata.core.session import SESSION_TAG, is_session_id
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.sensors import inbox_sensor
+from workdata_tests.pg import BACKENDS
+
+# The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 def tick(defs, instance, cursor=None):
