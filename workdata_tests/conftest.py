@@ -40,16 +40,22 @@ def store_url(backend: str) -> Iterator[str | None]:
 
 
 @pytest.fixture
-def instance(backend: str):
+def dagster_pg_url() -> Iterator[str]:
+    """A fresh schema for Dagster's own PostgreSQL storage, as the SQLAlchemy URL dagster-postgres takes."""
+    with fresh_schema() as url:
+        yield url.replace("postgresql://", "postgresql+psycopg2://")
+
+
+@pytest.fixture
+def instance(backend: str, request):
     """A real, temporary Dagster instance: SQLite storage, or PostgreSQL storage in a fresh schema."""
     if backend == "duckdb":
         with instance_for_test() as instance:
             yield instance
         return
-    with fresh_schema() as url:
-        storage = {"postgres": {"postgres_url": url.replace("postgresql://", "postgresql+psycopg2://")}}
-        with instance_for_test(overrides={"storage": storage}) as instance:
-            yield instance
+    storage = {"postgres": {"postgres_url": request.getfixturevalue("dagster_pg_url")}}
+    with instance_for_test(overrides={"storage": storage}) as instance:
+        yield instance
 
 
 @pytest.fixture
