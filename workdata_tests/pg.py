@@ -60,3 +60,7 @@ def _connect(url: str):
         yield conn
     finally:
         conn.close()
+
+
+if __name__ == "__main__":
+    print(unreachable_reason() or f"PostgreSQL test database {DATABASE} ready at {SERVER}")

@@ -1,0 +1,149 @@
+"""The Dagster UI in a real browser (Debian's headless Chromium driven by Playwright): after the demo was
+ingested, an operator sees failed and materialized partitions, the run outcome with its failure report,
+and the inbox and retry sensors. Screenshots go to $WORKDATA_SCREENSHOTS (default: the test's tmp dir)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+from workdata.core.records import FileStatus
+from workdata.demo.files import write_demo
+from workdata_tests.conftest import TEST_BIG_ROWS
+from workdata_tests.crash_harness import REPO, environment
+from workdata_tests.test_dagster_dev_e2e import free_port, wait_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+# As root in a sandbox with no outside network: no setuid sandbox, no GPU, no calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DOMAIN = "annuity_performance"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed (/usr/bin/chromium); `./dev test` installs it when it runs "
+    "as root with apt-get",
+)
+
+
+@pytest.fixture
+def ui(tmp_path):
+    """The demo inbox ingested by `workdata run`, then `workdata ui` on a free loopback port."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = environment(tmp_path, DAGSTER_HOME=str(home), WORKDATA_SETTLE_SECONDS="0")
+    demo = write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
+    cli = [sys.executable, "-m", "workdata.cli"]
+    # Exit code 3: the session ended PARTIAL (the demo plants broken files and bad rows).
+    assert subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True).returncode == 3
+    port = free_port()
+    server = subprocess.Popen(
+        [*cli, "ui", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: _graphql(port, "{ version }"), timeout=120)
+        # The first visit of a new instance opens a newsletter dialog over the page; mark it seen.
+        _graphql(port, "mutation { setNuxSeen }")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DAGSTER_HOME", str(home))
+            runs = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).get_runs()
+        yield f"http://127.0.0.1:{port}", demo, {r.job_name: r for r in runs}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def page(tmp_path):
+    """A page of a fresh headless Chromium, 1400x1000."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("WORKDATA_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_operator_sees_partitions_outcome_report_and_sensors(ui, page, shots):
+    from playwright.sync_api import expect
+
+    base, demo, runs = ui
+    mine = [f for f in demo if f.domain == DOMAIN]
+    failed = sum(f.status == FileStatus.FAILED for f in mine)
+
+    page.goto(f"{base}/assets/{DOMAIN}?view=partitions")
+    expect(page.get_by_text(f"Failed ({failed})")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(f"Materialized ({len(mine) - failed})")).to_be_visible()
+    broken = next(f.key for f in mine if f.status == FileStatus.FAILED)
+    page.get_by_text(broken).first.click()
+    expect(page.get_by_text("failed, and did not materialize this asset")).to_be_visible(timeout=30_000)
+    page.screenshot(path=shots / "asset-partitions.png")
+
+    page.goto(f"{base}/runs")
+    expect(page.get_by_text("workdata/outcome: PARTIAL").first).to_be_visible(timeout=60_000)
+    assert page.get_by_text("workdata/outcome: PARTIAL").count() == 2
+    page.screenshot(path=shots / "runs.png")
+
+    page.goto(f"{base}/runs/{runs[f'ingest_{DOMAIN}'].run_id}")
+    search = page.get_by_placeholder("Filter…")
+    search.fill("workdata outcome")
+    search.press("Enter")
+    expect(page.get_by_text(f"workdata outcome PARTIAL: Processed {len(mine)} files")).to_be_visible(
+        timeout=60_000
+    )
+    page.screenshot(path=shots / "run-outcome.png")
+    page.get_by_text("[Show Markdown]").first.click()
+    report = page.get_by_role("dialog")
+    expect(report).to_contain_text(broken, timeout=30_000)
+    expect(report).to_contain_text("retry")
+    page.screenshot(path=shots / "failure-report.png")
+
+    page.goto(f"{base}/automation")
+    for sensor in ("inbox_sensor", "retry_sensor", "run_outcome_on_failure"):
+        expect(page.get_by_text(sensor, exact=True)).to_be_visible(timeout=60_000)
+    page.screenshot(path=shots / "sensors.png")
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["data"]
