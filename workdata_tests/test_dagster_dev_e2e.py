@@ -17,6 +17,7 @@ import pytest
 from workdata.core.records import FileStatus
 from workdata.demo.files import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
+from workdata_tests.pg import BACKENDS
 
 REPO = Path(__file__).resolve().parents[1]
 QUERY = """{ assetNodes { assetKey { path } partitionStats { numMaterialized numFailed numPartitions } }
@@ -54,11 +55,13 @@ def wait_for(predicate, timeout: float):
 
 
 @pytest.fixture
-def dagster_dev(tmp_path):
+def dagster_dev(tmp_path, backend, store_url, request):
+    """`dagster dev` on the demo inbox: SQLite + DuckDB, or the PostgreSQL instance config + store."""
     demo = write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    config = REPO / ("deploy/postgres/dagster.yaml" if backend == "postgres" else "dagster.yaml")
+    shutil.copyfile(config, home / "dagster.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDATA_")}
     env |= {
         "DAGSTER_HOME": str(home),
@@ -66,6 +69,8 @@ def dagster_dev(tmp_path):
         "WORKDATA_LOGS_DIR": str(tmp_path),
         "WORKDATA_SETTLE_SECONDS": "0",
     }
+    if backend == "postgres":
+        env |= {"WORKDATA_STORE_URL": store_url, "DAGSTER_PG_URL": request.getfixturevalue("dagster_pg_url")}
     port = free_port()
     process = subprocess.Popen(
         [
@@ -96,6 +101,7 @@ def dagster_dev(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_daemon_ingests_inbox_and_ui_shows_materialized_and_failed_partitions(dagster_dev):
     port, demo = dagster_dev
 

@@ -48,3 +48,13 @@ def test_every_asset_has_a_description_and_a_pool():
         spec = next(iter(asset.specs))
         assert spec.description
         assert asset.op.pool == "duckdb_writer"
+
+
+def test_a_store_url_from_the_environment_stays_an_env_var_in_the_resource_config(monkeypatch, tmp_path):
+    url = "postgresql://workdata:hunter2@db.internal:5432/workdata"
+    monkeypatch.setenv("WORKDATA_HOME", str(tmp_path))
+    monkeypatch.setenv("WORKDATA_STORE_URL", url)
+    resource = location_defs().resources["workdata"]
+    assert isinstance(resource.store_url, dg.EnvVar) and "hunter2" not in repr(resource)
+    with dg.build_resources({"workdata": resource}) as resolved:  # as Dagster does for a run or tick
+        assert resolved.workdata.settings().store_url == url
