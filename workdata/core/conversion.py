@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workdata.core.domain import ColumnSpec, Domain, Kind
 from workdata.core.records import ErrorType
@@ -12,6 +15,8 @@ _TRUE = {"true", "1", "yes", "y"}
 _MINUS_SIGNS = "[\u2212\u2012\u2013\uff0d]"
 _GROUPING = "[,\u00a0\u202f' _]"  # thousands separators: comma, (narrow) no-break space, apostrophe, space
 _FALSE = {"false", "0", "no", "n"}
+# What float() would take, minus inf/nan, which no business column means.
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
 def empty_failures() -> pd.DataFrame:
@@ -94,12 +99,27 @@ def _convert_column(spec: ColumnSpec, text: pd.Series) -> pd.Series:
 
 
 def _parse_numbers(text: pd.Series, integer: bool) -> pd.Series:
-    cleaned = text.str.replace(_GROUPING, "", regex=True)
-    percent = cleaned.str.endswith("%", na=False)
-    numbers = pd.to_numeric(cleaned.str.removesuffix("%"), errors="coerce")
+    values = pa.array(text, type=pa.large_string(), from_pandas=True)
+    try:
+        # Most columns hold only plain numbers: Arrow's cast takes them in one pass.
+        numbers, percent = pc.cast(values, pa.float64()), None
+    except pa.ArrowInvalid:
+        numbers, percent = _parse_decorated_numbers(values)
+    result = pd.Series(np.asarray(numbers), index=text.index, dtype="float64")
+    is_percent = np.zeros(len(result), bool) if percent is None else percent
     if integer:
-        return numbers.where(numbers.mod(1).eq(0) & ~percent).astype("float64")
-    return numbers.where(~percent, numbers / 100).astype("float64")
+        return result.where((result % 1 == 0) & ~is_percent)
+    return result.where(~is_percent, result / 100)
+
+
+def _parse_decorated_numbers(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    # Thousands separators, a % suffix or garbage: strip the decorations, cast only what is a number.
+    cleaned = pc.replace_substring_regex(values, _GROUPING, "")
+    percent = pc.ends_with(cleaned, "%")
+    cleaned = pc.if_else(percent, pc.utf8_slice_codeunits(cleaned, 0, -1), cleaned)
+    valid = pc.match_substring_regex(cleaned, _NUMBER)
+    numbers = pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.large_string())), pa.float64())
+    return numbers, np.asarray(pc.fill_null(percent, False))
 
 
 def _parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:

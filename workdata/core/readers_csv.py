@@ -110,29 +110,35 @@ def _csv_header(data: bytes) -> list[str]:
     return header
 
 
-def _fill_row_numbers(n_parsed: int, taken: set[int]) -> list[int]:
+def _fill_row_numbers(n_parsed: int, taken: set[int]) -> np.ndarray:
     # Parsed rows occupy, in order, the record numbers not used by skipped rows.
-    candidates = np.arange(1, n_parsed + len(taken) + 1)
-    return np.setdiff1d(candidates, np.fromiter(taken, dtype=np.int64))[:n_parsed].tolist()
+    free = np.ones(n_parsed + len(taken), dtype=bool)
+    skipped = np.fromiter(taken, dtype=np.int64)
+    free[skipped[(skipped >= 1) & (skipped <= len(free))] - 1] = False
+    return (np.flatnonzero(free)[:n_parsed] + 1).astype(np.int64)
 
 
 def _split_undecodable(
-    table: pa.Table, row_index: list[int], cleaned: bool
+    table: pa.Table, row_index: np.ndarray, cleaned: bool
 ) -> tuple[pd.DataFrame, list[MalformedRow]]:
-    frame = table.to_pandas()
-    frame.index = pd.Index(row_index, name=ROW_INDEX)
-    if not cleaned:
-        return frame, []
     bad_rows: dict[int, str] = {}
-    for name in table.column_names:
-        hits = pc.match_substring(table[name], _REPLACEMENT)
-        for position in np.flatnonzero(hits.to_numpy(zero_copy_only=False)):
-            bad_rows.setdefault(int(position), name)
+    if cleaned:
+        for name in table.column_names:
+            hits = pc.match_substring(table[name], _REPLACEMENT)
+            for position in np.flatnonzero(np.asarray(hits)):  # (ChunkedArray.to_numpy is slow)
+                bad_rows.setdefault(int(position), name)
     malformed = [
-        MalformedRow(row_index[pos], _as_line(table, pos), f"undecodable bytes in column '{col}'")
+        MalformedRow(int(row_index[pos]), _as_line(table, pos), f"undecodable bytes in column '{col}'")
         for pos, col in sorted(bad_rows.items())
     ]
-    return frame.drop(index=[m.row_index for m in malformed]), malformed
+    if bad_rows:
+        # Filtered while still Arrow: far cheaper than dropping rows from the pandas frame.
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[list(bad_rows)] = False
+        table, row_index = table.filter(pa.array(keep)), row_index[keep]
+    frame = table.to_pandas()
+    frame.index = pd.Index(row_index, name=ROW_INDEX)
+    return frame, malformed
 
 
 def _as_line(table: pa.Table, position: int) -> str:
