@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 
-import duckdb
 from rich.console import Console
 
 from workdata.cli.commands import (
@@ -18,6 +17,8 @@ from workdata.cli.commands import (
     run_inbox,
     status,
 )
+from workdata.core.errors import redact
+from workdata.core.open_store import STORE_ERRORS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except duckdb.Error as exc:
+    except STORE_ERRORS as exc:
         # A corrupt, locked or unreadable warehouse: one plain sentence here, the trace in the log.
         logging.getLogger("workdata").exception("workdata: the warehouse could not be used")
-        first_line = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        first_line = redact(str(exc).splitlines()[0])[:200] if str(exc) else type(exc).__name__
         Console(stderr=True).print(
             f"[red]The warehouse cannot be used ({first_line}).[/] If another process holds it, try again "
             "later; if it is corrupt, restore it from a backup or move it aside and workdata rebuilds it "

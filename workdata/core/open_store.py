@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import duckdb
+import psycopg2
+
 from workdata.core.connect import Connector, duckdb_connector
 from workdata.core.pg_connect import postgres_connector
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
 from workdata.domains import DOMAINS
+
+# What a busy, unreachable or broken store raises, on either backend.
+STORE_ERRORS: tuple[type[Exception], ...] = (duckdb.Error, psycopg2.Error)
 
 
 def open_store(settings: WorkdataSettings, attempts: int = 8, duckdb: Connector | None = None) -> Store:

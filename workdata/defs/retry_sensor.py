@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-import duckdb
 
 from workdata.core.circuit import OPEN
 from workdata.core.ingest_context import WAREHOUSE, dependencies_of
-from workdata.core.open_store import open_store
+from workdata.core.open_store import STORE_ERRORS, open_store
 from workdata.core.planning import plan_runs
 from workdata.core.recovery import DueFile, due_retries
 from workdata.core.session import new_session_id, utc_now
@@ -80,7 +79,7 @@ def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     try:
         store = open_store(settings, attempts=3)
         due = due_retries(store, now, settings.retry.max_attempts)
-    except duckdb.Error as exc:
+    except STORE_ERRORS as exc:
         return dg.SkipReason(
             f"The warehouse is busy or unreadable ({type(exc).__name__}); next tick retries."
         )

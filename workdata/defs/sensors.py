@@ -3,10 +3,9 @@
 import json
 
 import dagster as dg
-import duckdb
 
 from workdata.core.log_recovery import recover_failure_logs
-from workdata.core.open_store import open_store
+from workdata.core.open_store import STORE_ERRORS, open_store
 from workdata.core.planning import discover_pending, plan_runs
 from workdata.core.session import new_session_id
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
@@ -37,7 +36,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         store = open_store(settings, attempts=3)
         recover_failure_logs(store)  # appends a killed run committed but never wrote
         processed = store.processed_hashes()
-    except duckdb.Error as exc:
+    except STORE_ERRORS as exc:
         return dg.SkipReason(
             f"The warehouse is busy or unreadable ({type(exc).__name__}); next tick retries."
         )

@@ -150,3 +150,16 @@ def test_recovery_commands(demo_run):
     assert skipped.returncode == 0, skipped.stdout
     assert "copy_of_bad.csv" in skipped.stdout and "SKIPPED" in skipped.stdout
     assert workdata(env, "verify").returncode == 0  # still whole after retries, replays and skips
+
+
+def test_an_unreachable_postgres_store_is_one_plain_sentence_without_its_password(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
+    env |= {
+        "WORKDATA_HOME": str(tmp_path),
+        "WORKDATA_LOGS_DIR": str(tmp_path / "logs"),
+        "WORKDATA_STORE_URL": "postgresql://workdata:hunter2@127.0.0.1:1/warehouse",
+    }
+    result = workdata(env, "status")
+    assert result.returncode == 1
+    assert "The warehouse cannot be used" in result.stderr and "Connection refused" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
