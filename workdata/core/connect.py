@@ -30,6 +30,7 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Sequence | None = None) -> Cursor: ...
     def insert_arrow(self, table: str, rows: pa.Table) -> None: ...
+    def insert_parquet(self, table: str, path: Path) -> None: ...
     def lock(self, key: str) -> None: ...
 
 
@@ -54,6 +55,10 @@ class DuckConnection:
         # No unregister in `finally`: inside an aborted transaction it would raise and hide the real error.
         self.raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")  # noqa: S608
         self.raw.unregister("incoming_rows")
+
+    def insert_parquet(self, table: str, path: Path) -> None:
+        """Bulk insert a staged Parquet file by column name; DuckDB streams it, never holding it whole."""
+        self.raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [str(path)])  # noqa: S608
 
     def lock(self, key: str) -> None:
         """No-op: DuckDB has one writer per file, so a transaction already excludes every other."""

@@ -19,9 +19,12 @@ _FALSE = {"false", "0", "no", "n"}
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
+_NO_FAILURES = pd.DataFrame({name: pd.Series(dtype="object") for name in FAILURE_COLUMNS})
+
+
 def empty_failures() -> pd.DataFrame:
-    """A failures frame with no rows and the fixed columns."""
-    return pd.DataFrame({name: pd.Series(dtype="object") for name in FAILURE_COLUMNS})
+    """A failures frame with no rows and the fixed columns (shared: callers only concatenate it)."""
+    return _NO_FAILURES
 
 
 def make_failures(

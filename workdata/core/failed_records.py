@@ -12,6 +12,13 @@ from workdata.core.readers import RawTable
 from workdata.core.records import FAILED_RECORD_COLUMNS, ErrorType
 from workdata.core.session import iso_utc
 
+_NO_RECORDS = pd.DataFrame(
+    {
+        name: pd.Series(dtype="int64" if name in ("row_index", "attempt") else "object")
+        for name in (*FAILED_RECORD_COLUMNS, "file_hash")
+    }
+)
+
 
 def build_failed_records(
     domain: str,
@@ -22,6 +29,8 @@ def build_failed_records(
     run: RunContext,
 ) -> pd.DataFrame:
     """One row per failing row and reason, ordered by row, in contract column order plus file_hash."""
+    if failures.empty and not raw.malformed:
+        return _NO_RECORDS
     rows = failures["row_index"].astype("int64")
     raw_rows = raw.frame.loc[rows.unique()]
     raw_json = pd.Series(

@@ -29,6 +29,8 @@ class Ingest:
     reference_dir: Path | None = None
     quarantine_dir: Path | None = None
     breakers: CircuitBreakers | None = None
+    # Ledger rows fetched for a whole run at once (Store.get_states); each is used once, then dropped.
+    states: dict[str, dict | None] = field(default_factory=dict)
 
 
 def dependencies_of(domain: Domain) -> list[str]:

@@ -7,12 +7,14 @@ import re
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import psycopg2
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from workdata.core.connect import Connector
 
@@ -65,6 +67,11 @@ class PgConnection:
         self.raw.cursor().copy_expert(
             f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)", buffer
         )
+
+    def insert_parquet(self, table: str, path: Path) -> None:
+        """Bulk insert a staged Parquet file, one COPY per batch so memory stays bounded."""
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=100_000):
+            self.insert_arrow(table, pa.Table.from_batches([batch]))
 
     def lock(self, key: str) -> None:
         """Hold a transaction-scoped advisory lock on `key`, so two writers of one file take turns."""

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from workdata.core.backoff import call_with_retry
 from workdata.core.domain import Domain
@@ -26,8 +29,10 @@ from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.policy import DomainPolicy, decide
 from workdata.core.readers import ReadOptions, read_raw
+from workdata.core.readers_stream import iter_csv_chunks, streamable
 from workdata.core.records import FileStatus, Stage
 from workdata.core.skips import skip_reason
+from workdata.core.staging import stage_blocks
 from workdata.core.validation import validate
 
 log = logging.getLogger(__name__)
@@ -67,22 +72,27 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
     store, run = ingest.store, ingest.run
     try:
         file_hash = file_sha256(path)
-        state = store.get_state(domain.name, file_key)
+        state = (
+            ingest.states.pop(file_key)
+            if file_key in ingest.states
+            else store.get_state(domain.name, file_key)
+        )
         skipped = skip_reason(domain, file_key, file_hash, state, ingest)
         if skipped is not None:
             return skipped
         _check_breakers(domain, ingest)
         stage = Stage.READ
-        raw = read_raw(path, read_options(domain, ingest.policy))
+        options = read_options(domain, ingest.policy)
+        if streamable(path, options):
+            with tempfile.TemporaryDirectory(prefix="workdata-stage-") as folder:
+                stage = Stage.VALIDATE  # a large file's blocks are read and validated in turn
+                outcome, rows, records = _stage(domain, path, file_key, file_hash, ingest, options, folder)
+                stage = Stage.LOAD
+                return _commit(domain, file_key, outcome, rows, records, ingest)
+        raw = read_raw(path, options)
         checkpoint("after_read", file_key)
         raw.frame, extras = apply_aliases(domain, raw.frame)
-        if extras:
-            log.warning(
-                "workdata: %s/%s has unknown columns (schema drift, kept in raw data): %s",
-                domain.name,
-                file_key,
-                ", ".join(extras),
-            )
+        _warn_drift(domain, file_key, extras)
         stage = Stage.VALIDATE
         result = call_with_retry(
             lambda: validate(domain, raw.frame, ingest.reference_dir),
@@ -92,19 +102,50 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
         outcome = _row_outcome(domain, file_key, file_hash, raw.rows_total, len(result.good), records, ingest)
         outcome = replace(outcome, extra_columns=tuple(extras), sheet=raw.sheet)
         stage = Stage.LOAD
-        good = result.good if outcome.rows_loaded else None
-        call_with_retry(
-            lambda: store.commit_file(outcome, run, good, to_arrow(records)),
-            lambda e: classify(e).dependency == "warehouse",
-        )
-        checkpoint("after_commit", file_key)
-        return _log_failures(domain, file_key, outcome, records, ingest)
+        return _commit(domain, file_key, outcome, result.good, records, ingest)
     except WorkdataError as exc:
         log.warning("workdata: %s/%s failed at stage %s: %s", domain.name, file_key, stage, exc)
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
     except Exception as exc:
         log.exception("workdata: %s/%s failed at stage %s", domain.name, file_key, stage)
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
+
+
+def _stage(
+    domain: Domain, path: Path, key: str, file_hash: str, ingest: Ingest, options: ReadOptions, folder: str
+) -> tuple[FileOutcome, Path | None, pd.DataFrame]:
+    # Read, validate and stage block by block: memory is bounded by a block, not by the file.
+    blocks = iter_csv_chunks(path, options)
+    staged = stage_blocks(domain, blocks, key, file_hash, ingest.run, ingest.reference_dir, Path(folder))
+    checkpoint("after_read", key)
+    _warn_drift(domain, key, staged.extras)
+    outcome = _row_outcome(
+        domain, key, file_hash, staged.rows_total, staged.rows_loaded, staged.records, ingest
+    )
+    return replace(outcome, extra_columns=tuple(staged.extras)), staged.rows, staged.records
+
+
+def _commit(
+    domain: Domain, file_key: str, outcome: FileOutcome, good, records: pd.DataFrame, ingest: Ingest
+) -> FileOutcome:
+    """Commit the file's rows (a frame or a staged Parquet file) and failures, then write its CSV."""
+    good = good if outcome.rows_loaded else None
+    call_with_retry(
+        lambda: ingest.store.commit_file(outcome, ingest.run, good, to_arrow(records)),
+        lambda e: classify(e).dependency == "warehouse",
+    )
+    checkpoint("after_commit", file_key)
+    return _log_failures(domain, file_key, outcome, records, ingest)
+
+
+def _warn_drift(domain: Domain, file_key: str, extras: list[str]) -> None:
+    if extras:
+        log.warning(
+            "workdata: %s/%s has unknown columns (schema drift, kept in raw data): %s",
+            domain.name,
+            file_key,
+            ", ".join(extras),
+        )
 
 
 def _log_failures(
@@ -135,6 +176,8 @@ def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:
         sheet_index=policy.sheet_index,
         header_row=policy.header_row,
         header_names=frozenset(alias_map(domain)),
+        stream_over_bytes=int(policy.stream_over_mb * 2**20),
+        block_bytes=max(1024, int(policy.stream_block_mb * 2**20)),
     )
 
 

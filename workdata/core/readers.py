@@ -51,6 +51,9 @@ class ReadOptions:
     sheet_index: int | None = None
     header_row: int | None = None
     header_names: frozenset[str] = frozenset()
+    # CSV files this large are read in blocks of block_bytes (memory bounded by the block, not the file).
+    stream_over_bytes: int = 64 << 20
+    block_bytes: int = 4 << 20
 
 
 def read_raw(path: Path, options: ReadOptions | None = None) -> RawTable:

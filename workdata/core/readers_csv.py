@@ -29,6 +29,18 @@ def read_csv(data: bytes, options: ReadOptions) -> RawTable:
     header = _csv_header(data)
     data, cleaned = _as_valid_utf8(data)
     malformed: list[MalformedRow] = []
+    try:
+        table = _parse_csv(io.BytesIO(data), header, invalid_row_handler(malformed, cleaned))
+    except pa.ArrowInvalid as exc:
+        raise_if_straddled(exc)
+        raise
+    row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
+    frame, undecodable = _split_undecodable(table, row_index, cleaned)
+    return finish_table(frame, malformed + undecodable)
+
+
+def invalid_row_handler(malformed: list[MalformedRow], cleaned: bool):
+    """A pyarrow invalid-row handler that keeps each unparsable row, with its number, in `malformed`."""
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
         # An exception here would be swallowed by pyarrow and the row lost: nothing in it may raise.
@@ -38,26 +50,27 @@ def read_csv(data: bytes, options: ReadOptions) -> RawTable:
         malformed.append(MalformedRow((row.number or 0) - 1, row.text, reason))
         return "skip"
 
-    try:
-        table = _parse_csv(data, header, on_invalid)
-    except pa.ArrowInvalid as exc:
-        if "straddl" not in str(exc):
-            raise
-        raise MalformedFileError(
-            f"A line is longer than {MAX_LINE_BYTES // 2**20} MB; no CSV row can be that long. Check the "
-            "file's line endings and quoting.",
-            detail=str(exc),
-        ) from exc
-    row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
-    frame, undecodable = _split_undecodable(table, row_index, cleaned)
-    return finish_table(frame, malformed + undecodable)
+    return on_invalid
 
 
-def _parse_csv(data: bytes, header: list[str], on_invalid) -> pa.Table:
-    return pa_csv.read_csv(
-        io.BytesIO(data),
+def raise_if_straddled(exc: pa.ArrowInvalid, block: int = MAX_LINE_BYTES) -> None:
+    """Raise the plain error for a row longer than a parse block; anything else is left to the caller."""
+    if "straddl" not in str(exc):
+        return
+    raise MalformedFileError(
+        f"A line is longer than {block / 2**20:g} MB; no CSV row can be that long. Check the "
+        "file's line endings and quoting.",
+        detail=str(exc),
+    ) from exc
+
+
+def _parse_csv(source, header: list[str], on_invalid, stream: bool = False, block: int = MAX_LINE_BYTES):
+    """Every field as text (a Table), or with `stream` a reader yielding record batches."""
+    read = pa_csv.open_csv if stream else pa_csv.read_csv
+    return read(
+        source,
         read_options=pa_csv.ReadOptions(
-            column_names=header, skip_rows=1, use_threads=False, block_size=MAX_LINE_BYTES
+            column_names=header, skip_rows=1, use_threads=False, block_size=block
         ),
         parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
         convert_options=pa_csv.ConvertOptions(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -59,6 +60,19 @@ class Store:
             row = cursor.fetchone()
             return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 
+    def get_states(self, domain: str, file_paths: Iterable[str]) -> dict[str, dict | None]:
+        """The ledger rows of many files in one query (None for files never seen)."""
+        wanted = list(dict.fromkeys(file_paths))
+        found: dict[str, dict | None] = dict.fromkeys(wanted)
+        with self.connect() as conn:
+            cursor = conn.execute("SELECT * FROM file_state WHERE domain = ?", [domain])
+            names = [d[0] for d in cursor.description]
+            for row in cursor.fetchall():
+                state = dict(zip(names, row, strict=True))
+                if state["file_path"] in found:
+                    found[state["file_path"]] = state
+        return found
+
     def processed_hashes(self) -> dict[tuple[str, str], str]:
         """(domain, file_path) -> the content hash the ledger last recorded for it."""
         with self.connect() as conn:
@@ -82,7 +96,7 @@ class Store:
         self,
         outcome: FileOutcome,
         run: RunContext,
-        good: pd.DataFrame | None,
+        good: pd.DataFrame | Path | None,
         failed: pa.Table | None,
         *,
         replace_rows: bool = True,
@@ -90,6 +104,7 @@ class Store:
     ) -> None:
         """Replace the file's rows and failures and upsert its ledger row, all in one transaction.
 
+        `good` is a frame of typed rows, or a Parquet file of rows already staged with their lineage.
         With replace_rows=False only the ledger is written (a transient failure keeps old rows).
         """
         table = quote_identifier(outcome.domain)
@@ -120,11 +135,13 @@ class Store:
         table: str,
         outcome: FileOutcome,
         run: RunContext,
-        good: pd.DataFrame | None,
+        good: pd.DataFrame | Path | None,
         failed: pa.Table | None,
     ) -> None:
         conn.execute(f"DELETE FROM {table} WHERE _source_file = ?", [outcome.file_path])
-        if good is not None and len(good):
+        if isinstance(good, Path):
+            conn.insert_parquet(table, good)
+        elif good is not None and len(good):
             rows = with_lineage(good, outcome.file_path, outcome.file_hash, run.run_id, outcome.sheet)
             conn.insert_arrow(table, rows)
         conn.execute(

@@ -13,6 +13,7 @@ import pandera.pandas as pa
 from workdata.core.conversion import convert, empty_failures, make_failures
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
+from workdata.core.key_tracker import KeyTracker
 from workdata.core.records import ErrorType
 from workdata.core.references import load_reference
 
@@ -37,14 +38,23 @@ def check_columns(domain: Domain, raw: pd.DataFrame) -> None:
         raise SchemaMismatchError(missing, [str(c) for c in raw.columns])
 
 
-def validate(domain: Domain, raw: pd.DataFrame, reference_dir: Path | None = None) -> ValidationResult:
-    """Every row ends up in `good` or has at least one record in `failures`."""
+def validate(
+    domain: Domain,
+    raw: pd.DataFrame,
+    reference_dir: Path | None = None,
+    seen_keys: KeyTracker | None = None,
+) -> ValidationResult:
+    """Every row ends up in `good` or has at least one record in `failures`.
+
+    `seen_keys` carries business keys across the blocks of one file, so a key repeated in a later block
+    is a duplicate as it would be in the whole file.
+    """
     check_columns(domain, raw)
     typed, conversion_failures = convert(domain, raw)
     failures = pd.concat(
         [
             conversion_failures,
-            _pandera_failures(domain, typed),
+            _pandera_failures(domain, typed, seen_keys),
             _reference_failures(domain, typed, reference_dir),
         ],
         ignore_index=True,
@@ -65,7 +75,7 @@ def _check_schema(domain: Domain) -> pa.DataFrameSchema:
     return schema
 
 
-def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
+def _pandera_failures(domain: Domain, typed: pd.DataFrame, seen_keys: KeyTracker | None) -> pd.DataFrame:
     # Each check of the schema runs through pandera's own check backend on its already-typed column;
     # skipping the container machinery (dtype, nullability: settled by the converter) is what makes it fast.
     schema = _check_schema(domain)
@@ -74,7 +84,7 @@ def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
         if name in typed:
             parts += [_failures_of(check, typed[name], name) for check in column.checks]
     parts += [_failures_of(check, typed, "DataFrameSchema") for check in schema.checks]
-    parts.append(_duplicate_keys(domain, typed))
+    parts.append(_duplicate_keys(domain, typed, seen_keys))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -97,11 +107,13 @@ def _failures_of(check: pa.Check, data: pd.Series | pd.DataFrame, column: str) -
     return make_failures(failing, ErrorType.VALIDATION_FAILED, column, label, messages)
 
 
-def _duplicate_keys(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
+def _duplicate_keys(domain: Domain, typed: pd.DataFrame, seen_keys: KeyTracker | None) -> pd.DataFrame:
     key = list(domain.business_key)
     if not key or not set(key) <= set(typed.columns):
         return empty_failures()
     repeated = typed.duplicated(subset=key, keep="first")
+    if seen_keys is not None:
+        repeated |= seen_keys.check_and_add(typed[key])
     label = ", ".join(key)
     return make_failures(
         typed.index[repeated.to_numpy()],

@@ -79,6 +79,8 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         store = store_for(settings, duckdb)
         run = RunContext(session_id_for(context), context.run_id, context.retry_number + 1)
         ingest = ingest_for(settings, domain, store, run)
+        # One ledger query for the run's files instead of one connection per file.
+        ingest.states.update(store.get_states(domain.name, context.partition_keys))
         outcomes: list[FileOutcome] = []
         for key in context.partition_keys:
             try:

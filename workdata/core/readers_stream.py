@@ -1,0 +1,168 @@
+"""Large CSV files in chunks: the same rows, row numbers and malformed rows as reading the file whole,
+with memory bounded by the chunk size instead of the file size."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from workdata.core.errors import MalformedFileError
+from workdata.core.readers import ROW_INDEX, MalformedRow, RawTable, ReadOptions
+from workdata.core.readers_csv import (
+    _BOM,
+    MAX_HEADER_BYTES,
+    _csv_header,
+    _parse_csv,
+    _split_undecodable,
+    invalid_row_handler,
+    raise_if_straddled,
+)
+from workdata.core.sources import GZIP_MAGIC
+
+_STREAMABLE = {".csv"}
+
+
+def streamable(path: Path, options: ReadOptions) -> bool:
+    """True when `path` is a CSV (plain or .gz) at least `options.stream_over_bytes` long on disk."""
+    return path.stat().st_size >= options.stream_over_bytes and _inner_suffix(path) in _STREAMABLE
+
+
+def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
+    """The file's rows in chunks of about `options.chunk_bytes` input bytes, row numbers file-wide."""
+    valid = _stream_is_utf8(path, options.max_bytes)
+    with _open(path, options.max_bytes) as raw:
+        head = raw.read(MAX_HEADER_BYTES + 1)
+        if not head:
+            raise MalformedFileError("The file is empty; it holds no header and no rows.")
+        head = head[len(_BOM) :] if head.startswith(_BOM) else head
+        header = _csv_header(head)  # on the bytes as sent: a header that is not UTF-8 fails the file
+        stream = _Prefixed(head, raw) if valid else _Utf8Repair(_Prefixed(head, raw))
+        malformed: list[MalformedRow] = []
+        handler = invalid_row_handler(malformed, not valid)
+        batches = _parse_csv(stream, header, handler, True, options.block_bytes)
+        yield from _numbered(batches, malformed, not valid, header, options.block_bytes)
+
+
+def _numbered(
+    batches, malformed: list[MalformedRow], cleaned: bool, header: list[str], block: int
+) -> Iterator[RawTable]:
+    next_free, reported, any_rows = 1, 0, False
+    try:
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            # Rows the handler skipped while parsing this batch hold numbers the parsed rows must not take.
+            taken = np.array(sorted(m.row_index for m in malformed), dtype=np.int64)
+            numbers = _free_numbers(next_free, table.num_rows, taken)
+            next_free = int(numbers[-1]) + 1 if len(numbers) else next_free
+            frame, undecodable = _split_undecodable(table, numbers, cleaned)
+            new = [m for m in malformed[reported:] if not len(numbers) or m.row_index < next_free]
+            reported += len(new)
+            any_rows = any_rows or bool(len(frame) or new or undecodable)
+            yield RawTable(frame=frame, malformed=sorted(new + undecodable, key=lambda m: m.row_index))
+    except pa.ArrowInvalid as exc:
+        raise_if_straddled(exc, block)
+        raise
+    rest = malformed[reported:]
+    if rest or not any_rows:
+        if not rest and not any_rows:
+            raise MalformedFileError("The file has a header but no data rows.")
+        yield RawTable(frame=_empty_frame(header), malformed=rest)
+
+
+def _free_numbers(start: int, count: int, taken: np.ndarray) -> np.ndarray:
+    window = np.arange(start, start + count + len(taken), dtype=np.int64)
+    return window[~np.isin(window, taken)][:count]
+
+
+def _empty_frame(header: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {name: pd.Series([], dtype="str") for name in header},
+        index=pd.Index([], dtype="int64", name=ROW_INDEX),
+    )
+
+
+def _inner_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return PurePosixPath(path.name[:-3]).suffix.lower() if suffix == ".gz" else suffix
+
+
+@contextmanager
+def _open(path: Path, max_bytes: int) -> Iterator[BinaryIO]:
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == GZIP_MAGIC
+        handle.seek(0)
+        if not compressed:
+            yield handle
+            return
+        try:
+            with gzip.GzipFile(fileobj=handle) as inflated:
+                yield _Capped(inflated, max_bytes)
+        except (OSError, EOFError) as exc:
+            raise MalformedFileError(
+                "The gzip file is corrupt or truncated; compress it again.", detail=str(exc)
+            ) from exc
+
+
+def _stream_is_utf8(path: Path, max_bytes: int, chunk: int = 4 << 20) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with _open(path, max_bytes) as stream:
+        try:
+            while block := stream.read(chunk):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+class _Capped:
+    """A decompressing stream that refuses to expand beyond `max_bytes` (decompression bombs)."""
+
+    def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
+        self.stream, self.left, self.closed = stream, max_bytes, False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size if size >= 0 else self.left + 1)
+        self.left -= len(data)
+        if self.left < 0:
+            raise MalformedFileError(
+                "The compressed file expands beyond the configured limit; it was refused (possible "
+                "decompression bomb). Send it uncompressed or split it."
+            )
+        return data
+
+
+class _Utf8Repair:
+    """Undecodable bytes become U+FFFD, as when a whole file is repaired; rows holding one are set aside."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream, self.closed = stream, False
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.stream.read(size)
+        return self.decoder.decode(block, final=not block).encode("utf-8")
+
+
+class _Prefixed:
+    """The header bytes already read, then the rest of the stream."""
+
+    def __init__(self, head: bytes, stream) -> None:
+        self.head, self.stream, self.closed = head, stream, False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            if size < 0 or size >= len(self.head):
+                head, self.head = self.head, b""
+                return head + self.stream.read(size - len(head) if size >= 0 else -1)
+            head, self.head = self.head[:size], self.head[size:]
+            return head
+        return self.stream.read(size)

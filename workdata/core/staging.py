@@ -1,0 +1,86 @@
+"""A large file block by block: each block validated, its good rows staged in a Parquet file on disk and
+its failed records kept; the store then commits the staged rows in one transaction, as for a small file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workdata.core.backoff import call_with_retry
+from workdata.core.domain import Domain
+from workdata.core.errors import ReferenceUnavailableError
+from workdata.core.failed_records import build_failed_records
+from workdata.core.headers import apply_aliases
+from workdata.core.key_tracker import KeyTracker
+from workdata.core.outcome import RunContext
+from workdata.core.readers import RawTable
+from workdata.core.records import FAILED_RECORD_COLUMNS
+from workdata.core.store import with_lineage
+from workdata.core.store_schema import LINEAGE_COLUMNS
+from workdata.core.validation import validate
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "DOUBLE PRECISION": pa.float64(),
+    "DATE": pa.timestamp("ns"),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+}
+
+
+@dataclass
+class StagedFile:
+    """What the blocks of one file added up to: staged good rows, failed records and counts."""
+
+    rows: Path | None
+    records: pd.DataFrame
+    rows_total: int
+    rows_loaded: int
+    extras: list[str]
+
+
+def stage_blocks(
+    domain: Domain,
+    blocks: Iterable[RawTable],
+    file_key: str,
+    file_hash: str,
+    run: RunContext,
+    reference_dir: Path | None,
+    folder: Path,
+) -> StagedFile:
+    """Validate every block; good rows (with lineage) go to `folder`/rows.parquet, failures stay in memory."""
+    seen, records, extras = KeyTracker(), [], []
+    total = loaded = 0
+    writer: pq.ParquetWriter | None = None
+    schema = _schema(domain)
+    try:
+        for raw in blocks:
+            raw.frame, extras = apply_aliases(domain, raw.frame)
+            result = call_with_retry(
+                lambda raw=raw: validate(domain, raw.frame, reference_dir, seen),
+                lambda e: isinstance(e, ReferenceUnavailableError),
+            )
+            records.append(build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run))
+            total, loaded = total + raw.rows_total, loaded + len(result.good)
+            if len(result.good):
+                rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
+                rows = rows.select(schema.names).cast(schema)
+                writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema)
+                writer.write_table(rows)
+    finally:
+        if writer is not None:
+            writer.close()
+    merged = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=FAILED_RECORD_COLUMNS)
+    merged = merged.sort_values(["row_index", "error_type", "column"], kind="stable").reset_index(drop=True)
+    return StagedFile(folder / "rows.parquet" if writer else None, merged, total, loaded, extras)
+
+
+def _schema(domain: Domain) -> pa.Schema:
+    columns = [("_row_index", "BIGINT"), *domain.warehouse_columns, *LINEAGE_COLUMNS]
+    return pa.schema([(name, _ARROW_TYPES[sql]) for name, sql in dict(columns).items()])

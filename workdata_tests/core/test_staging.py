@@ -1,0 +1,80 @@
+"""Large files in blocks: the same outcome, warehouse rows and failed records as reading the file whole."""
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from workdata.core.ingest_context import Ingest
+from workdata.core.open_store import open_store
+from workdata.core.outcome import RunContext
+from workdata.core.pipeline import process_file
+from workdata.core.policy import DomainPolicy
+from workdata.core.readers import ReadOptions, read_raw
+from workdata.core.readers_stream import iter_csv_chunks
+from workdata.core.settings import WorkdataSettings
+from workdata.demo.files import make_rows, write_csv, write_demo
+from workdata.domains import DOMAINS
+from workdata_tests.conftest import TEST_BIG_ROWS
+
+# Blocks of 8 KB: every demo CSV is cut into many blocks, rows and quoted newlines across their edges.
+IN_BLOCKS = DomainPolicy(stream_over_mb=0, stream_block_mb=8 / 1024)
+RUN = RunContext("etl_20241130_101500_abc123", "run-1")
+
+
+def ingest_everything(tmp_path, name, policy, demo_root):
+    settings = WorkdataSettings(home=tmp_path / name, logs_dir=tmp_path / name / "logs")
+    store = open_store(settings)
+    outcomes = {}
+    for path in sorted(p for p in demo_root.rglob("*") if p.is_file()):
+        domain = DOMAINS[path.relative_to(demo_root).parts[0]]
+        key = path.relative_to(demo_root / domain.name).as_posix()
+        ingest = Ingest(store, RUN, settings.failure_log_path(RUN.session_id), policy=policy)
+        outcome = process_file(domain, path, key, ingest)
+        outcomes[(domain.name, key)] = replace(outcome, failure_log_path=None)
+    return store, outcomes
+
+
+def contents(store):
+    with store.connect() as conn:
+        tables = {name: conn.execute(f'SELECT * EXCLUDE (_loaded_at) FROM "{name}"').df() for name in DOMAINS}
+        tables["failed_records"] = conn.execute("SELECT * EXCLUDE (timestamp) FROM failed_records").df()
+    return {n: t.sort_values(list(t.columns)).reset_index(drop=True) for n, t in tables.items()}
+
+
+def test_blocks_and_whole_files_end_in_the_same_state(tmp_path):
+    demo_root = tmp_path / "inbox"
+    write_demo(demo_root, big_rows=TEST_BIG_ROWS)
+    whole_store, whole = ingest_everything(tmp_path, "whole", DomainPolicy(), demo_root)
+    block_store, blocks = ingest_everything(tmp_path, "blocks", IN_BLOCKS, demo_root)
+    assert blocks == whole
+    whole_tables, block_tables = contents(whole_store), contents(block_store)
+    for name, table in whole_tables.items():
+        pd.testing.assert_frame_equal(block_tables[name], table, check_dtype=False)
+
+
+def test_a_business_key_repeated_in_a_later_block_is_a_duplicate(tmp_path):
+    rows = make_rows("annuity_income", 7, "2024-10", 400)
+    write_csv(tmp_path / "f.csv", [*rows, rows[3], rows[0]])
+    options = ReadOptions(block_bytes=2048)
+    assert len(list(iter_csv_chunks(tmp_path / "f.csv", options))) > 5
+    store = open_store(WorkdataSettings(home=tmp_path / "wd"))
+    ingest = Ingest(store, RUN, tmp_path / "log.csv", policy=IN_BLOCKS)
+    outcome = process_file(DOMAINS["annuity_income"], tmp_path / "f.csv", "f.csv", ingest)
+    assert (outcome.rows_loaded, outcome.rows_failed) == (400, 2)
+    failed = store.failed_records()
+    assert list(failed["row_index"]) == [401, 402]
+    assert set(failed["check"]) == {"unique_business_key"}
+
+
+@pytest.mark.parametrize("block", [1024, 4096, 65536])
+def test_rows_and_malformed_rows_keep_their_numbers_across_blocks(tmp_path, block):
+    path = (
+        write_demo(tmp_path, big_rows=TEST_BIG_ROWS)
+        and tmp_path / "annuity_performance" / "perf_2024-10_dirty.csv"
+    )
+    whole = read_raw(path, ReadOptions())
+    chunks = list(iter_csv_chunks(path, ReadOptions(block_bytes=block)))
+    assert len(chunks) > 1
+    pd.testing.assert_frame_equal(pd.concat([c.frame for c in chunks]), whole.frame)
+    assert sorted((m for c in chunks for m in c.malformed), key=lambda m: m.row_index) == whole.malformed
