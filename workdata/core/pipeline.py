@@ -178,6 +178,7 @@ def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:
         header_names=frozenset(alias_map(domain)),
         stream_over_bytes=int(policy.stream_over_mb * 2**20),
         block_bytes=max(1024, int(policy.stream_block_mb * 2**20)),
+        batch_rows=policy.stream_batch_rows,
     )
 
 

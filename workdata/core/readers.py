@@ -54,6 +54,7 @@ class ReadOptions:
     # CSV files this large are read in blocks of block_bytes (memory bounded by the block, not the file).
     stream_over_bytes: int = 64 << 20
     block_bytes: int = 4 << 20
+    batch_rows: int = 200_000  # rows validated together (several parse blocks)
 
 
 def read_raw(path: Path, options: ReadOptions | None = None) -> RawTable:

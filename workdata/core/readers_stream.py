@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -48,16 +48,28 @@ def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
         malformed: list[MalformedRow] = []
         handler = invalid_row_handler(malformed, not valid)
         batches = _parse_csv(stream, header, handler, True, options.block_bytes)
-        yield from _numbered(batches, malformed, not valid, header, options.block_bytes)
+        tables = _grouped(batches, options.batch_rows)
+        yield from _numbered(tables, malformed, not valid, header, options.block_bytes)
+
+
+def _grouped(batches: Iterable[pa.RecordBatch], min_rows: int) -> Iterator[pa.Table]:
+    # Small parse blocks keep pyarrow's buffers small; validating bigger groups keeps per-call costs low.
+    group: list[pa.RecordBatch] = []
+    for batch in batches:
+        group.append(batch)
+        if sum(b.num_rows for b in group) >= min_rows:
+            yield pa.Table.from_batches(group)
+            group = []
+    if group:
+        yield pa.Table.from_batches(group)
 
 
 def _numbered(
-    batches, malformed: list[MalformedRow], cleaned: bool, header: list[str], block: int
+    tables: Iterable[pa.Table], malformed: list[MalformedRow], cleaned: bool, header: list[str], block: int
 ) -> Iterator[RawTable]:
     next_free, reported, any_rows = 1, 0, False
     try:
-        for batch in batches:
-            table = pa.Table.from_batches([batch])
+        for table in tables:
             # Rows the handler skipped while parsing this batch hold numbers the parsed rows must not take.
             taken = np.array(sorted(m.row_index for m in malformed), dtype=np.int64)
             numbers = _free_numbers(next_free, table.num_rows, taken)

@@ -71,7 +71,8 @@ def stage_blocks(
             if len(result.good):
                 rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
                 rows = rows.select(schema.names).cast(schema)
-                writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema)
+                # lz4: the spill file lives seconds; compressing it harder costs more than it saves.
+                writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema, compression="lz4")
                 writer.write_table(rows)
     finally:
         if writer is not None:

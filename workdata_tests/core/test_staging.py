@@ -17,8 +17,9 @@ from workdata.demo.files import make_rows, write_csv, write_demo
 from workdata.domains import DOMAINS
 from workdata_tests.conftest import TEST_BIG_ROWS
 
-# Blocks of 8 KB: every demo CSV is cut into many blocks, rows and quoted newlines across their edges.
-IN_BLOCKS = DomainPolicy(stream_over_mb=0, stream_block_mb=8 / 1024)
+# Blocks of 8 KB validated 100+ rows at a time: every demo CSV is cut into many blocks and batches, rows
+# and quoted newlines across their edges.
+IN_BLOCKS = DomainPolicy(stream_over_mb=0, stream_block_mb=8 / 1024, stream_batch_rows=100)
 RUN = RunContext("etl_20241130_101500_abc123", "run-1")
 
 
@@ -56,7 +57,7 @@ def test_blocks_and_whole_files_end_in_the_same_state(tmp_path):
 def test_a_business_key_repeated_in_a_later_block_is_a_duplicate(tmp_path):
     rows = make_rows("annuity_income", 7, "2024-10", 400)
     write_csv(tmp_path / "f.csv", [*rows, rows[3], rows[0]])
-    options = ReadOptions(block_bytes=2048)
+    options = ReadOptions(block_bytes=2048, batch_rows=50)
     assert len(list(iter_csv_chunks(tmp_path / "f.csv", options))) > 5
     store = open_store(WorkdataSettings(home=tmp_path / "wd"))
     ingest = Ingest(store, RUN, tmp_path / "log.csv", policy=IN_BLOCKS)
@@ -74,7 +75,7 @@ def test_rows_and_malformed_rows_keep_their_numbers_across_blocks(tmp_path, bloc
         and tmp_path / "annuity_performance" / "perf_2024-10_dirty.csv"
     )
     whole = read_raw(path, ReadOptions())
-    chunks = list(iter_csv_chunks(path, ReadOptions(block_bytes=block)))
+    chunks = list(iter_csv_chunks(path, ReadOptions(block_bytes=block, batch_rows=block // 64)))
     assert len(chunks) > 1
     pd.testing.assert_frame_equal(pd.concat([c.frame for c in chunks]), whole.frame)
     assert sorted((m for c in chunks for m in c.malformed), key=lambda m: m.row_index) == whole.malformed

@@ -1,0 +1,43 @@
+"""Peak RSS of workdata's full path for one file, in a fresh process (run by run_all.py).
+
+Run: .venv/bin/python benchmarks/memory.py <file.csv>
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from workdata.core.ingest_context import Ingest
+from workdata.core.open_store import open_store
+from workdata.core.outcome import RunContext
+from workdata.core.pipeline import process_file
+from workdata.core.settings import WorkdataSettings
+from workdata.domains import DOMAINS
+
+
+def peak_mb() -> float:
+    """This process's peak resident set so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(path: Path) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        settings = WorkdataSettings(home=Path(name), logs_dir=Path(name) / "logs")
+        store = open_store(settings)
+        ingest = Ingest(store, RunContext("etl_20241130_101500_00beef"), Path(name) / "log.csv")
+        before = peak_mb()
+        started = time.perf_counter()
+        outcome = process_file(DOMAINS["annuity_performance"], path, path.name, ingest)
+        seconds = time.perf_counter() - started
+        print(
+            f"{path.stat().st_size / 1e6:,.0f} MB: peak RSS {peak_mb():,.0f} MB "
+            f"(imports alone {before:,.0f} MB), {seconds:.1f}s, {outcome.rows_total:,} rows, {outcome.status}"
+        )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
