@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from dataclasses import replace
@@ -15,22 +14,22 @@ from workdata.core.domain import Domain
 from workdata.core.errors import (
     DependencyOpenError,
     ReferenceUnavailableError,
-    RejectedFileError,
     WorkdataError,
     classify,
 )
-from workdata.core.failed_records import build_failed_records, to_arrow, top_reasons
+from workdata.core.failed_records import build_failed_records, to_arrow
 from workdata.core.failure_handling import record_failure
 from workdata.core.faults import checkpoint
 from workdata.core.headers import alias_map, apply_aliases
 from workdata.core.inbox import file_sha256
 from workdata.core.ingest_context import Ingest, dependencies_of
 from workdata.core.log_recovery import write_failure_log
-from workdata.core.outcome import FileOutcome, RunContext
-from workdata.core.policy import DomainPolicy, decide
+from workdata.core.outcome import FileOutcome
+from workdata.core.policy import DomainPolicy
 from workdata.core.readers import ReadOptions, read_raw
 from workdata.core.readers_stream import iter_csv_chunks, streamable
 from workdata.core.records import FileStatus, Stage
+from workdata.core.row_outcome import outcome_json, row_outcome
 from workdata.core.skips import skip_reason
 from workdata.core.staging import stage_blocks
 from workdata.core.validation import validate
@@ -45,26 +44,6 @@ def process_file(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> F
     _update_breakers(domain, outcome, ingest)
     outcome_log.info(outcome_json(outcome, ingest.run))
     return outcome
-
-
-def outcome_json(outcome: FileOutcome, run: RunContext) -> str:
-    """The file outcome as one JSON line (the structured log every file gets exactly once)."""
-    return json.dumps(
-        {
-            "event": "file_outcome",
-            "run_id": run.run_id,
-            "session_id": run.session_id,
-            "domain": outcome.domain,
-            "file_path": outcome.file_path,
-            "status": str(outcome.status),
-            "error_category": outcome.error_category and str(outcome.error_category),
-            "retryable": outcome.retryable,
-            "rows_total": outcome.rows_total,
-            "rows_loaded": outcome.rows_loaded,
-            "rows_failed": outcome.rows_failed,
-        },
-        ensure_ascii=False,
-    )
 
 
 def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileOutcome:
@@ -99,7 +78,7 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
             lambda e: isinstance(e, ReferenceUnavailableError),
         )
         records = build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run)
-        outcome = _row_outcome(domain, file_key, file_hash, raw.rows_total, len(result.good), records, ingest)
+        outcome = row_outcome(domain, file_key, file_hash, raw.rows_total, len(result.good), records, ingest)
         outcome = replace(outcome, extra_columns=tuple(extras), sheet=raw.sheet)
         stage = Stage.LOAD
         return _commit(domain, file_key, outcome, result.good, records, ingest)
@@ -119,7 +98,7 @@ def _stage(
     staged = stage_blocks(domain, blocks, key, file_hash, ingest.run, ingest.reference_dir, Path(folder))
     checkpoint("after_read", key)
     _warn_drift(domain, key, staged.extras)
-    outcome = _row_outcome(
+    outcome = row_outcome(
         domain, key, file_hash, staged.rows_total, staged.rows_loaded, staged.records, ingest
     )
     return replace(outcome, extra_columns=tuple(staged.extras)), staged.rows, staged.records
@@ -198,33 +177,3 @@ def _update_breakers(domain: Domain, outcome: FileOutcome, ingest: Ingest) -> No
             ingest.breakers.record(outcome.dependency, ok=False)
         return
     ingest.breakers.record_success(dependencies_of(domain))
-
-
-def _row_outcome(
-    domain: Domain, file_key: str, file_hash: str, total: int, loaded: int, records, ingest: Ingest
-) -> FileOutcome:
-    failed = total - loaded
-    first = f"row {records['row_index'].iloc[0]}: {records['message'].iloc[0]}" if len(records) else ""
-    decision = decide(ingest.policy, total, failed, first)
-    common = dict(
-        domain=domain.name,
-        file_path=file_key,
-        file_hash=file_hash,
-        rows_total=total,
-        rows_failed=failed,
-        top_reasons=top_reasons(records),
-        failure_log_path=str(ingest.log_path) if failed else None,
-    )
-    if decision.status is not FileStatus.FAILED:
-        return FileOutcome(status=decision.status, rows_loaded=loaded, **common)
-    c = classify(RejectedFileError(decision.reason or "", stage=Stage.VALIDATE))
-    return FileOutcome(
-        status=FileStatus.FAILED,
-        rows_loaded=0,
-        stage=c.stage,
-        error_category=c.category,
-        retryable=c.retryable,
-        user_message=c.user_message,
-        error_message=c.error_message,
-        **common,
-    )

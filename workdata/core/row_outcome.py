@@ -1,0 +1,64 @@
+"""A file's outcome from its rows (loaded, partial, or rejected by policy) and its one-line JSON log."""
+
+from __future__ import annotations
+
+import json
+
+from workdata.core.domain import Domain
+from workdata.core.errors import RejectedFileError, classify
+from workdata.core.failed_records import top_reasons
+from workdata.core.ingest_context import Ingest
+from workdata.core.outcome import FileOutcome, RunContext
+from workdata.core.policy import decide
+from workdata.core.records import FileStatus, Stage
+
+
+def outcome_json(outcome: FileOutcome, run: RunContext) -> str:
+    """The file outcome as one JSON line (the structured log every file gets exactly once)."""
+    return json.dumps(
+        {
+            "event": "file_outcome",
+            "run_id": run.run_id,
+            "session_id": run.session_id,
+            "domain": outcome.domain,
+            "file_path": outcome.file_path,
+            "status": str(outcome.status),
+            "error_category": outcome.error_category and str(outcome.error_category),
+            "retryable": outcome.retryable,
+            "rows_total": outcome.rows_total,
+            "rows_loaded": outcome.rows_loaded,
+            "rows_failed": outcome.rows_failed,
+        },
+        ensure_ascii=False,
+    )
+
+
+def row_outcome(
+    domain: Domain, file_key: str, file_hash: str, total: int, loaded: int, records, ingest: Ingest
+) -> FileOutcome:
+    """The file's outcome from its row counts and failed records, as the domain's policy decides it."""
+    failed = total - loaded
+    first = f"row {records['row_index'].iloc[0]}: {records['message'].iloc[0]}" if len(records) else ""
+    decision = decide(ingest.policy, total, failed, first)
+    common = dict(
+        domain=domain.name,
+        file_path=file_key,
+        file_hash=file_hash,
+        rows_total=total,
+        rows_failed=failed,
+        top_reasons=top_reasons(records),
+        failure_log_path=str(ingest.log_path) if failed else None,
+    )
+    if decision.status is not FileStatus.FAILED:
+        return FileOutcome(status=decision.status, rows_loaded=loaded, **common)
+    c = classify(RejectedFileError(decision.reason or "", stage=Stage.VALIDATE))
+    return FileOutcome(
+        status=FileStatus.FAILED,
+        rows_loaded=0,
+        stage=c.stage,
+        error_category=c.category,
+        retryable=c.retryable,
+        user_message=c.user_message,
+        error_message=c.error_message,
+        **common,
+    )
