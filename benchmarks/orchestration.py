@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,9 @@ from workdata.demo.files import make_rows, write_csv
 from workdata.domains import DOMAINS
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from workdata_tests.servers import server  # noqa: E402  (starts and stops a process group)
+
 warnings.filterwarnings("ignore")
 
 
@@ -138,19 +139,9 @@ def backlog(files: int = 1_000, rows: int = 20, batch: int = 100, timeout: float
             "WORKDATA_RUN_BATCH_SIZE": str(batch),
         }
         dropped, wall_start = time.perf_counter(), time.time()
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "dagster._daemon", "run", "-w", str(REPO / "workspace.yaml")],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
+        daemon = [sys.executable, "-m", "dagster._daemon", "run", "-w", str(REPO / "workspace.yaml")]
+        with server(daemon, env):
             done, last = _wait_for_ledger(root / "warehouse.duckdb", files, dropped, timeout)
-        finally:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            daemon.wait(timeout=60)
         os.environ["DAGSTER_HOME"] = str(home)
         records = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).get_run_records()
         runs = [r.dagster_run for r in records]

@@ -1,16 +1,9 @@
 """`dagster dev` as an operator starts it: the daemon's inbox sensor ingests the demo inbox and the
 webserver reports, per domain, the materialized and failed partitions the ledger holds."""
 
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -18,40 +11,14 @@ from workdata.core.records import FileStatus
 from workdata.demo.files import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
 from workdata_tests.pg import BACKENDS
+from workdata_tests.servers import REPO, free_port, graphql, server, wait_for
 
-REPO = Path(__file__).resolve().parents[1]
 QUERY = """{ assetNodes { assetKey { path } partitionStats { numMaterialized numFailed numPartitions } }
   runsOrError { ... on Runs { results { status tags { key value } } } } }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def graphql(port: int) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["data"]
-
-
-def wait_for(predicate, timeout: float):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except OSError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"timed out; last answer {last!r}")
+def query(port: int) -> dict:
+    return graphql(port, QUERY)
 
 
 @pytest.fixture
@@ -72,33 +39,9 @@ def dagster_dev(tmp_path, backend, store_url, request):
     if backend == "postgres":
         env |= {"WORKDATA_STORE_URL": store_url, "DAGSTER_PG_URL": request.getfixturevalue("dagster_pg_url")}
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-w",
-            str(REPO / "workspace.yaml"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(REPO / "workspace.yaml")]
+    with server([*command, "-h", "127.0.0.1", "-p", str(port)], env):
         yield port, demo
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
@@ -106,7 +49,7 @@ def test_daemon_ingests_inbox_and_ui_shows_materialized_and_failed_partitions(da
     port, demo = dagster_dev
 
     def settled():
-        data = graphql(port)
+        data = query(port)
         stats = {node["assetKey"]["path"][0]: node["partitionStats"] for node in data["assetNodes"]}
         expected = {d: sum(f.domain == d for f in demo) for d in stats}
         done = all(s and s["numMaterialized"] + s["numFailed"] == expected[d] for d, s in stats.items())
@@ -126,7 +69,7 @@ def test_daemon_ingests_inbox_and_ui_shows_materialized_and_failed_partitions(da
     assert all(any(t["key"] == "workdata/session_id" for t in r["tags"]) for r in runs)
 
     def outcomes():
-        tags = [{t["key"]: t["value"] for t in r["tags"]} for r in graphql(port)["runsOrError"]["results"]]
+        tags = [{t["key"]: t["value"] for t in r["tags"]} for r in query(port)["runsOrError"]["results"]]
         found = [t.get("workdata/outcome") for t in tags]
         return found if all(found) else None
 

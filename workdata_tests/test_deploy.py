@@ -21,7 +21,7 @@ from workdata.core.invariants import reconciliation_violations
 from workdata.core.open_store import open_store
 from workdata.core.settings import WorkdataSettings
 from workdata_tests.crash_harness import REPO, environment
-from workdata_tests.test_dagster_dev_e2e import free_port
+from workdata_tests.servers import free_port
 
 DEPLOY = REPO / "deploy"
 GRPC_SERVER = (sys.executable, "-m", "dagster", "api", "grpc")

@@ -4,13 +4,10 @@ and the inbox and retry sensors. Screenshots go to $WORKDATA_SCREENSHOTS (defaul
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +18,7 @@ from workdata.core.records import FileStatus
 from workdata.demo.files import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
 from workdata_tests.crash_harness import REPO, environment
-from workdata_tests.test_dagster_dev_e2e import free_port, wait_for
+from workdata_tests.servers import free_port, graphql, server, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root in a sandbox with no outside network: no setuid sandbox, no GPU, no calls home.
@@ -55,28 +52,14 @@ def ui(tmp_path):
     # Exit code 3: the session ended PARTIAL (the demo plants broken files and bad rows).
     assert subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True).returncode == 3
     port = free_port()
-    server = subprocess.Popen(
-        [*cli, "ui", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for(lambda: _graphql(port, "{ version }"), timeout=120)
+    with server([*cli, "ui", "--port", str(port)], env):
+        wait_for(lambda: graphql(port, "{ version }"), timeout=120)
         # The first visit of a new instance opens a newsletter dialog over the page; mark it seen.
-        _graphql(port, "mutation { setNuxSeen }")
+        graphql(port, "mutation { setNuxSeen }")
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("DAGSTER_HOME", str(home))
             runs = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).get_runs()
         yield f"http://127.0.0.1:{port}", demo, {r.job_name: r for r in runs}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -137,13 +120,3 @@ def test_operator_sees_partitions_outcome_report_and_sensors(ui, page, shots):
     for sensor in ("inbox_sensor", "retry_sensor", "run_outcome_on_failure"):
         expect(page.get_by_text(sensor, exact=True)).to_be_visible(timeout=60_000)
     page.screenshot(path=shots / "sensors.png")
-
-
-def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["data"]
