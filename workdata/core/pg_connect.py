@@ -54,7 +54,10 @@ class PgConnection:
     def execute(self, sql: str, params: Sequence | None = None) -> PgCursor:
         """Run one statement written with `?` placeholders."""
         cursor = self.raw.cursor()
-        cursor.execute(to_pyformat(sql), list(params) if params is not None else None)
+        if params is None:
+            cursor.execute(sql)  # without parameters psycopg2 leaves the text alone: nothing to rewrite
+        else:
+            cursor.execute(to_pyformat(sql), list(params))
         return PgCursor(cursor)
 
     def insert_arrow(self, table: str, rows: pa.Table) -> None:
