@@ -17,7 +17,7 @@ from workdata.core.errors import MalformedFileError
 from workdata.core.headers import normalise_header
 from workdata.core.readers import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
 
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"
 _REPLACEMENT = "\ufffd"
 MAX_HEADER_BYTES = 1 << 20
 MAX_LINE_BYTES = 16 << 20  # pyarrow needs a whole row inside one block
@@ -25,17 +25,17 @@ MAX_LINE_BYTES = 16 << 20  # pyarrow needs a whole row inside one block
 
 def read_csv(data: bytes, options: ReadOptions) -> RawTable:
     """CSV via pyarrow; wrong field counts, broken quoting and undecodable bytes become MalformedRow."""
-    data = data[len(_BOM) :] if data.startswith(_BOM) else data
-    header = _csv_header(data)
+    data = data[len(BOM) :] if data.startswith(BOM) else data
+    header = csv_header(data)
     data, cleaned = _as_valid_utf8(data)
     malformed: list[MalformedRow] = []
     try:
-        table = _parse_csv(io.BytesIO(data), header, invalid_row_handler(malformed, cleaned))
+        table = parse_csv(io.BytesIO(data), header, invalid_row_handler(malformed, cleaned))
     except pa.ArrowInvalid as exc:
         raise_if_straddled(exc)
         raise
     row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
-    frame, undecodable = _split_undecodable(table, row_index, cleaned)
+    frame, undecodable = split_undecodable(table, row_index, cleaned)
     return finish_table(frame, malformed + undecodable)
 
 
@@ -64,8 +64,8 @@ def raise_if_straddled(exc: pa.ArrowInvalid, block: int = MAX_LINE_BYTES) -> Non
     ) from exc
 
 
-def _parse_csv(source, header: list[str], on_invalid, stream: bool = False, block: int = MAX_LINE_BYTES):
-    """Every field as text (a Table), or with `stream` a reader yielding record batches."""
+def parse_csv(source, header: list[str], on_invalid, stream: bool = False, block: int = MAX_LINE_BYTES):
+    """Every field as text (a Table), or with `stream` a reader yielding record batches of `block` bytes."""
     read = pa_csv.open_csv if stream else pa_csv.read_csv
     return read(
         source,
@@ -100,7 +100,8 @@ def _is_utf8(data: bytes, chunk: int = 4 << 20) -> bool:
     return True
 
 
-def _csv_header(data: bytes) -> list[str]:
+def csv_header(data: bytes) -> list[str]:
+    """The normalised column names of the first line; a whole-file failure when it is no CSV header."""
     end = data.find(b"\n", 0, MAX_HEADER_BYTES)
     if end < 0 and len(data) > MAX_HEADER_BYTES:
         # Never copy a huge first line just to find out it is not a header.
@@ -131,9 +132,10 @@ def _fill_row_numbers(n_parsed: int, taken: set[int]) -> np.ndarray:
     return (np.flatnonzero(free)[:n_parsed] + 1).astype(np.int64)
 
 
-def _split_undecodable(
+def split_undecodable(
     table: pa.Table, row_index: np.ndarray, cleaned: bool
 ) -> tuple[pd.DataFrame, list[MalformedRow]]:
+    """The parsed rows as a frame indexed by row number, minus rows holding a repaired (U+FFFD) byte."""
     bad_rows: dict[int, str] = {}
     if cleaned:
         for name in table.column_names:

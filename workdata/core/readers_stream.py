@@ -17,13 +17,13 @@ import pyarrow as pa
 from workdata.core.errors import MalformedFileError
 from workdata.core.readers import ROW_INDEX, MalformedRow, RawTable, ReadOptions
 from workdata.core.readers_csv import (
-    _BOM,
+    BOM,
     MAX_HEADER_BYTES,
-    _csv_header,
-    _parse_csv,
-    _split_undecodable,
+    csv_header,
     invalid_row_handler,
+    parse_csv,
     raise_if_straddled,
+    split_undecodable,
 )
 from workdata.core.sources import GZIP_MAGIC
 
@@ -36,18 +36,19 @@ def streamable(path: Path, options: ReadOptions) -> bool:
 
 
 def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
-    """The file's rows in chunks of about `options.chunk_bytes` input bytes, row numbers file-wide."""
+    """The file's rows, about `options.batch_rows` at a time (parsed in `options.block_bytes` blocks),
+    with file-wide row numbers; malformed rows come with the chunk their number falls in."""
     valid = _stream_is_utf8(path, options.max_bytes)
     with _open(path, options.max_bytes) as raw:
         head = raw.read(MAX_HEADER_BYTES + 1)
         if not head:
             raise MalformedFileError("The file is empty; it holds no header and no rows.")
-        head = head[len(_BOM) :] if head.startswith(_BOM) else head
-        header = _csv_header(head)  # on the bytes as sent: a header that is not UTF-8 fails the file
+        head = head[len(BOM) :] if head.startswith(BOM) else head
+        header = csv_header(head)  # on the bytes as sent: a header that is not UTF-8 fails the file
         stream = _Prefixed(head, raw) if valid else _Utf8Repair(_Prefixed(head, raw))
         malformed: list[MalformedRow] = []
         handler = invalid_row_handler(malformed, not valid)
-        batches = _parse_csv(stream, header, handler, True, options.block_bytes)
+        batches = parse_csv(stream, header, handler, True, options.block_bytes)
         tables = _grouped(batches, options.batch_rows)
         yield from _numbered(tables, malformed, not valid, header, options.block_bytes)
 
@@ -55,11 +56,13 @@ def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
 def _grouped(batches: Iterable[pa.RecordBatch], min_rows: int) -> Iterator[pa.Table]:
     # Small parse blocks keep pyarrow's buffers small; validating bigger groups keeps per-call costs low.
     group: list[pa.RecordBatch] = []
+    rows = 0
     for batch in batches:
         group.append(batch)
-        if sum(b.num_rows for b in group) >= min_rows:
+        rows += batch.num_rows
+        if rows >= min_rows:
             yield pa.Table.from_batches(group)
-            group = []
+            group, rows = [], 0
     if group:
         yield pa.Table.from_batches(group)
 
@@ -74,7 +77,7 @@ def _numbered(
             taken = np.array(sorted(m.row_index for m in malformed), dtype=np.int64)
             numbers = _free_numbers(next_free, table.num_rows, taken)
             next_free = int(numbers[-1]) + 1 if len(numbers) else next_free
-            frame, undecodable = _split_undecodable(table, numbers, cleaned)
+            frame, undecodable = split_undecodable(table, numbers, cleaned)
             new = [m for m in malformed[reported:] if not len(numbers) or m.row_index < next_free]
             reported += len(new)
             any_rows = any_rows or bool(len(frame) or new or undecodable)

@@ -61,15 +61,19 @@ class Store:
             return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 
     def get_states(self, domain: str, file_paths: Iterable[str]) -> dict[str, dict | None]:
-        """The ledger rows of many files in one query (None for files never seen)."""
+        """The ledger rows of many files in few queries (None for files never seen)."""
         wanted = list(dict.fromkeys(file_paths))
         found: dict[str, dict | None] = dict.fromkeys(wanted)
         with self.connect() as conn:
-            cursor = conn.execute("SELECT * FROM file_state WHERE domain = ?", [domain])
-            names = [d[0] for d in cursor.description]
-            for row in cursor.fetchall():
-                state = dict(zip(names, row, strict=True))
-                if state["file_path"] in found:
+            for start in range(0, len(wanted), 500):  # a bounded number of parameters per statement
+                part = wanted[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                cursor = conn.execute(
+                    f"SELECT * FROM file_state WHERE domain = ? AND file_path IN ({marks})", [domain, *part]
+                )
+                names = [d[0] for d in cursor.description]
+                for row in cursor.fetchall():
+                    state = dict(zip(names, row, strict=True))
                     found[state["file_path"]] = state
         return found
 

@@ -84,3 +84,12 @@ def test_failed_records_of_a_rerun_in_the_same_session_are_replaced(store, run):
         store.commit_file(outcome("h1", 3, FileStatus.PARTIAL), run, result.good, records)
     stored = store.failed_records(session_id=run.session_id)
     assert len(stored) == 1 and stored["row_index"][0] == 2
+
+
+def test_states_of_many_files_come_in_few_queries_none_for_unseen(store, run):
+    store.commit_file(outcome("h1", 5), run, good_rows(5), None)
+    keys = ["f.csv", *(f"new_{n}.csv" for n in range(1200))]
+    states = store.get_states(DOMAIN.name, keys)
+    assert list(states) == keys
+    assert states["f.csv"]["file_hash"] == "h1" and states["f.csv"]["status"] == "SUCCESS"
+    assert all(states[k] is None for k in keys[1:])
