@@ -65,20 +65,15 @@ def validate(
 
 
 @cache
-def _check_schema(domain: Domain) -> pa.DataFrameSchema:
-    # Types and nulls are settled by the converter; pandera checks values, NA ignored.
-    schema = domain.pandera_schema.update_columns(
-        {name: {"nullable": True, "dtype": None} for name in domain.pandera_schema.columns}
-    )
-    schema.coerce = False
-    schema.report_duplicates = "exclude_first"
-    return schema
+def _schema(domain: Domain) -> pa.DataFrameSchema:
+    # Built once per domain: DataFrameModel.to_schema is not free and validation runs per block.
+    return domain.pandera_schema
 
 
 def _pandera_failures(domain: Domain, typed: pd.DataFrame, seen_keys: KeyTracker | None) -> pd.DataFrame:
     # Each check of the schema runs through pandera's own check backend on its already-typed column;
     # skipping the container machinery (dtype, nullability: settled by the converter) is what makes it fast.
-    schema = _check_schema(domain)
+    schema = _schema(domain)
     parts = [empty_failures()]
     for name, column in schema.columns.items():
         if name in typed:
