@@ -10,6 +10,7 @@ from functools import cache
 from urllib.parse import quote
 
 import psycopg2
+import psycopg2.errors
 import pytest
 
 SERVER = os.environ.get("WORKDATA_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
@@ -26,6 +27,8 @@ def unreachable_reason() -> str | None:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
             if cursor.fetchone() is None:
                 cursor.execute(f'CREATE DATABASE "{DATABASE}"')
+    except psycopg2.errors.DuplicateDatabase:
+        pass  # another test worker created it a moment ago
     except psycopg2.Error as exc:
         return f"PostgreSQL at {SERVER} is not reachable ({str(exc).strip().splitlines()[0]})"
     return None
