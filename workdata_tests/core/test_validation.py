@@ -83,3 +83,12 @@ def test_missing_required_column_is_a_schema_mismatch_naming_it():
         validate(DOMAIN, raw)
     assert caught.value.missing == ["plan_code", "fee_rate"]
     assert "fee_rat" in caught.value.user_message
+
+
+def test_control_characters_inside_text_fail_and_an_edge_newline_is_trimmed():
+    raw = raw_frame()
+    raw.loc[2, "customer_name"], raw.loc[3, "customer_name"] = "Acme\n", "Ac\x07me"
+    raw.loc[4, "customer_name"], raw.loc[5, "customer_name"] = "Acme 中文 Ltd.", "Ac\nme"
+    result = validate(DOMAIN, raw)
+    assert set(result.failures["row_index"]) == {3, 5}
+    assert set(result.failures["column"]) == {"customer_name"}
