@@ -13,14 +13,13 @@ from workdata.core.backoff import call_with_retry
 from workdata.core.domain import Domain
 from workdata.core.errors import (
     DependencyOpenError,
-    ReferenceUnavailableError,
     WorkdataError,
     classify,
 )
-from workdata.core.failed_records import build_failed_records, to_arrow
+from workdata.core.failed_records import to_arrow
 from workdata.core.failure_handling import record_failure
 from workdata.core.faults import checkpoint
-from workdata.core.headers import alias_map, apply_aliases
+from workdata.core.headers import alias_map
 from workdata.core.inbox import file_sha256
 from workdata.core.ingest_context import Ingest, dependencies_of
 from workdata.core.log_recovery import write_failure_log
@@ -31,8 +30,7 @@ from workdata.core.readers_stream import iter_csv_chunks, streamable
 from workdata.core.records import FileStatus, Stage
 from workdata.core.row_outcome import outcome_json, row_outcome
 from workdata.core.skips import skip_reason
-from workdata.core.staging import stage_blocks
-from workdata.core.validation import validate
+from workdata.core.staging import check_block, stage_blocks
 
 log = logging.getLogger(__name__)
 outcome_log = logging.getLogger("workdata.outcomes")
@@ -70,14 +68,9 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
                 return _commit(domain, file_key, outcome, rows, records, ingest)
         raw = read_raw(path, options)
         checkpoint("after_read", file_key)
-        raw.frame, extras = apply_aliases(domain, raw.frame)
-        _warn_drift(domain, file_key, extras)
         stage = Stage.VALIDATE
-        result = call_with_retry(
-            lambda: validate(domain, raw.frame, ingest.reference_dir),
-            lambda e: isinstance(e, ReferenceUnavailableError),
-        )
-        records = build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run)
+        result, records, extras = check_block(domain, raw, file_key, file_hash, run, ingest.reference_dir)
+        _warn_drift(domain, file_key, extras)
         outcome = row_outcome(domain, file_key, file_hash, raw.rows_total, len(result.good), records, ingest)
         outcome = replace(outcome, extra_columns=tuple(extras), sheet=raw.sheet)
         stage = Stage.LOAD

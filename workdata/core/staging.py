@@ -22,7 +22,7 @@ from workdata.core.readers import RawTable
 from workdata.core.records import FAILED_RECORD_COLUMNS
 from workdata.core.store import with_lineage
 from workdata.core.store_schema import LINEAGE_COLUMNS
-from workdata.core.validation import validate
+from workdata.core.validation import ValidationResult, validate
 
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
@@ -61,12 +61,10 @@ def stage_blocks(
     schema = _schema(domain)
     try:
         for raw in blocks:
-            raw.frame, extras = apply_aliases(domain, raw.frame)
-            result = call_with_retry(
-                lambda raw=raw: validate(domain, raw.frame, reference_dir, seen),
-                lambda e: isinstance(e, ReferenceUnavailableError),
+            result, block_records, extras = check_block(
+                domain, raw, file_key, file_hash, run, reference_dir, seen
             )
-            records.append(build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run))
+            records.append(block_records)
             total, loaded = total + raw.rows_total, loaded + len(result.good)
             if len(result.good):
                 rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
@@ -80,6 +78,26 @@ def stage_blocks(
     merged = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=FAILED_RECORD_COLUMNS)
     merged = merged.sort_values(["row_index", "error_type", "column"], kind="stable").reset_index(drop=True)
     return StagedFile(folder / "rows.parquet" if writer else None, merged, total, loaded, extras)
+
+
+def check_block(
+    domain: Domain,
+    raw: RawTable,
+    file_key: str,
+    file_hash: str,
+    run: RunContext,
+    reference_dir: Path | None,
+    seen: KeyTracker | None = None,
+) -> tuple[ValidationResult, pd.DataFrame, list[str]]:
+    """One block (or a whole small file): canonical headers, validation (references retried), failed
+    records; returns the validation result, the records and the unknown extra columns."""
+    raw.frame, extras = apply_aliases(domain, raw.frame)
+    result = call_with_retry(
+        lambda: validate(domain, raw.frame, reference_dir, seen),
+        lambda e: isinstance(e, ReferenceUnavailableError),
+    )
+    records = build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run)
+    return result, records, extras
 
 
 def _schema(domain: Domain) -> pa.Schema:
