@@ -14,7 +14,7 @@ from workdata.core.faults import checkpoint
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.records import FAILED_RECORD_COLUMNS
 from workdata.core.session import utc_now
-from workdata.core.store_schema import LEDGER_FIELDS, all_ddl, quote_identifier
+from workdata.core.store_schema import LEDGER_FIELDS, quote_identifier, schema_changes
 
 # SQL text here is built from module constants only; every value is a bound parameter.
 _UPSERT_STATE = (
@@ -38,13 +38,17 @@ class Store:
         self.domains = {d.name: d for d in domains}
 
     def ensure_schema(self) -> None:
-        """Create missing tables and columns; safe to call on every run."""
+        """Create missing tables and columns; safe to call on every run or tick (a no-op when current)."""
         with self.connect() as conn:
+            # Up-to-date databases (the usual case) run no DDL at all: on PostgreSQL even ALTER ... IF NOT
+            # EXISTS takes an exclusive table lock, which would queue behind (or deadlock with) commits.
+            if not schema_changes(self.domains.values(), _columns(conn)):
+                return
             conn.execute("BEGIN TRANSACTION")
             try:
                 # Two processes creating the same table at once would collide on a server database.
                 conn.lock("workdata schema")
-                for statement in all_ddl(self.domains.values()):
+                for statement in schema_changes(self.domains.values(), _columns(conn)):
                     conn.execute(statement)
                 conn.execute("COMMIT")
             except BaseException:
@@ -200,6 +204,16 @@ class Store:
         values = _ledger_values(outcome, run, attempts, logged)
         conn.execute(_UPSERT_STATE, values)
         conn.execute(_INSERT_ATTEMPT, [*values, utc_now()])
+
+
+def _columns(conn: Connection) -> dict[str, set[str]]:
+    rows = conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+    ).fetchall()
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    return columns
 
 
 def _previous_attempts(conn: Connection, outcome: FileOutcome) -> int:

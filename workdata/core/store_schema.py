@@ -22,8 +22,6 @@ CREATE TABLE IF NOT EXISTS failed_records (
     raw_data VARCHAR NOT NULL, "column" VARCHAR, "check" VARCHAR, message VARCHAR NOT NULL,
     run_id VARCHAR, attempt INTEGER NOT NULL, file_hash VARCHAR NOT NULL
 )"""
-# Added after the first release; ALTER keeps older databases working.
-FAILED_RECORDS_REPLAYED = "ALTER TABLE failed_records ADD COLUMN IF NOT EXISTS replayed_at TIMESTAMPTZ"
 
 _LEDGER_COLUMNS = """
     domain VARCHAR NOT NULL, file_path VARCHAR NOT NULL, file_hash VARCHAR, status VARCHAR NOT NULL,
@@ -103,15 +101,37 @@ def domain_table_ddl(domain: Domain) -> str:
     return f"CREATE TABLE IF NOT EXISTS {quote_identifier(domain.name)} (\n    {body}\n)"
 
 
-def all_ddl(domains: Iterable[Domain]) -> list[str]:
-    """Every statement needed to bring an empty database up to date."""
+def table_ddl(domains: Iterable[Domain]) -> dict[str, str]:
+    """Table name -> its CREATE TABLE IF NOT EXISTS statement."""
+    return {
+        "failed_records": FAILED_RECORDS_DDL,
+        "file_state": FILE_STATE_DDL,
+        "file_attempts": FILE_ATTEMPTS_DDL,
+        "run_summaries": RUN_SUMMARIES_DDL,
+        **{d.name: domain_table_ddl(d) for d in domains},
+    }
+
+
+def added_columns(domains: Iterable[Domain]) -> list[tuple[str, str, str]]:
+    """(table, column, type) added after the first release, which older databases lack."""
     return [
-        FAILED_RECORDS_DDL,
-        FAILED_RECORDS_REPLAYED,
-        FILE_STATE_DDL,
-        FILE_ATTEMPTS_DDL,
-        RUN_SUMMARIES_DDL,
-        *(domain_table_ddl(d) for d in domains),
-        # Added after the first release; ALTER keeps older databases working.
-        *(f"ALTER TABLE {quote_identifier(d.name)} ADD COLUMN IF NOT EXISTS _sheet VARCHAR" for d in domains),
+        ("failed_records", "replayed_at", "TIMESTAMPTZ"),
+        *((d.name, "_sheet", "VARCHAR") for d in domains),
     ]
+
+
+def schema_changes(domains: Iterable[Domain], existing: dict[str, set[str]]) -> list[str]:
+    """The statements that bring a database with `existing` tables -> columns up to date (none if it is)."""
+    domains = list(domains)
+    creates = {name: ddl for name, ddl in table_ddl(domains).items() if name not in existing}
+    # A table created here lacks only the columns its CREATE does not name (replayed_at).
+    created = {name: {c for c, _ in LINEAGE_COLUMNS} for name in creates if name not in _BASE_TABLES}
+    alters = [
+        f"ALTER TABLE {quote_identifier(table)} ADD COLUMN IF NOT EXISTS {quote_identifier(column)} {kind}"
+        for table, column, kind in added_columns(domains)
+        if column not in existing.get(table, created.get(table, set()))
+    ]
+    return [*creates.values(), *alters]
+
+
+_BASE_TABLES = {"failed_records", "file_state", "file_attempts", "run_summaries"}

@@ -93,3 +93,18 @@ def test_states_of_many_files_come_in_few_queries_none_for_unseen(store, run):
     assert list(states) == keys
     assert states["f.csv"]["file_hash"] == "h1" and states["f.csv"]["status"] == "SUCCESS"
     assert all(states[k] is None for k in keys[1:])
+
+
+def test_schema_upgrades_an_older_database_and_is_a_no_op_when_current(store):
+    from workdata.core.store import _columns
+    from workdata.core.store_schema import schema_changes
+
+    with store.connect() as conn:
+        assert schema_changes(store.domains.values(), _columns(conn)) == []
+        conn.execute("ALTER TABLE failed_records DROP COLUMN replayed_at")
+        conn.execute('ALTER TABLE "annuity_income" DROP COLUMN _sheet')
+        assert len(schema_changes(store.domains.values(), _columns(conn))) == 2
+    store.ensure_schema()
+    with store.connect() as conn:
+        columns = _columns(conn)
+    assert "replayed_at" in columns["failed_records"] and "_sheet" in columns["annuity_income"]
