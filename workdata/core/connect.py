@@ -44,6 +44,10 @@ class DuckConnection:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.raw = connection
+        # DuckDB's RLE encoder can write segments it then fails to read ("Corrupted RLE segment",
+        # duckdb/duckdb#22823); seen once here under load with 8 writer processes. Not using RLE costs
+        # some file size and avoids that path.
+        connection.execute("SET disabled_compression_methods = 'rle'")
 
     def execute(self, sql: str, params: Sequence | None = None) -> duckdb.DuckDBPyConnection:
         """Run one statement; the DuckDB connection doubles as its cursor."""
