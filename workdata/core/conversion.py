@@ -47,16 +47,16 @@ def convert(domain: Domain, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     typed: dict[str, pd.Series] = {}
     failures = [empty_failures()]
     for spec in domain.columns:
-        text = raw[spec.name].astype("str").str.strip() if spec.name in raw else _blank(raw.index)
-        blank = text.eq("") | text.isna()
-        converted = _convert_column(spec, text.mask(blank))
-        unconvertible = converted.isna() & ~blank
+        text = _stripped(raw, spec.name)  # Arrow text, blanks as nulls: the work stays columnar
+        blank = np.asarray(text.is_null())
+        converted = _convert_column(spec, text, raw.index)
+        unconvertible = converted.isna().to_numpy() & ~blank
         typed[spec.name] = converted
         if unconvertible.any():
-            bad = text[unconvertible]
+            bad = pd.Series(text.filter(pa.array(unconvertible)).to_pylist(), dtype="str")
             failures.append(
                 make_failures(
-                    bad.index,
+                    raw.index[unconvertible],
                     ErrorType.VALIDATION_FAILED,
                     spec.name,
                     f"convert_to_{spec.kind}",
@@ -66,7 +66,7 @@ def convert(domain: Domain, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
         if spec.required and blank.any():
             failures.append(
                 make_failures(
-                    blank.index[blank],
+                    raw.index[blank],
                     ErrorType.VALIDATION_FAILED,
                     spec.name,
                     "not_nullable",
@@ -76,39 +76,47 @@ def convert(domain: Domain, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     return pd.DataFrame(typed, index=raw.index), pd.concat(failures, ignore_index=True)
 
 
-def _blank(index: pd.Index) -> pd.Series:
-    return pd.Series("", index=index, dtype="str")
+def _stripped(raw: pd.DataFrame, name: str) -> pa.Array:
+    if name not in raw:
+        return pa.nulls(len(raw), pa.string())
+    text = pc.utf8_trim_whitespace(pa.array(raw[name].astype("str"), type=pa.string(), from_pandas=True))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
-def _convert_column(spec: ColumnSpec, text: pd.Series) -> pd.Series:
+def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Series:
     if spec.kind is Kind.TEXT:
-        return text
+        return _series(text, index)
     # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms; only values
     # holding a non-ASCII character need it (most do not, and normalising is the costly part).
-    wide = ~text.str.isascii().fillna(True).astype(bool)
-    if wide.any():
-        text = text.where(~wide, text[wide].str.normalize("NFKC").str.replace(_MINUS_SIGNS, "-", regex=True))
+    if pc.all(pc.string_is_ascii(text)).as_py() is False:
+        wide = pc.utf8_normalize(text, "NFKC")
+        text = pc.replace_substring_regex(wide, _MINUS_SIGNS, "-")
     if spec.kind in (Kind.INTEGER, Kind.FLOAT):
-        return _parse_numbers(text, integer=spec.kind is Kind.INTEGER)
+        return _parse_numbers(text, index, integer=spec.kind is Kind.INTEGER)
     if spec.kind is Kind.DATE:
-        return _parse_dates(text, spec.formats or ("%Y-%m-%d",))
+        return _parse_dates(_series(text, index), spec.formats or ("%Y-%m-%d",))
     if spec.kind is Kind.BOOLEAN:
-        lowered = text.str.lower()
-        flags = pd.Series(pd.NA, index=text.index, dtype="boolean")
-        flags[lowered.isin(_TRUE)] = True
-        flags[lowered.isin(_FALSE)] = False
+        lowered = pc.utf8_lower(text)
+        flags = pd.Series(pd.NA, index=index, dtype="boolean")
+        flags[np.asarray(pc.is_in(lowered, pa.array(sorted(_TRUE))).fill_null(False))] = True
+        flags[np.asarray(pc.is_in(lowered, pa.array(sorted(_FALSE))).fill_null(False))] = False
         return flags
-    return text
+    return _series(text, index)
 
 
-def _parse_numbers(text: pd.Series, integer: bool) -> pd.Series:
-    values = pa.array(text, type=pa.large_string(), from_pandas=True)
+def _series(text: pa.Array, index: pd.Index) -> pd.Series:
+    series = text.to_pandas()
+    series.index = index
+    return series
+
+
+def _parse_numbers(values: pa.Array, index: pd.Index, integer: bool) -> pd.Series:
     try:
         # Most columns hold only plain numbers: Arrow's cast takes them in one pass.
         numbers, percent = pc.cast(values, pa.float64()), None
     except pa.ArrowInvalid:
         numbers, percent = _parse_decorated_numbers(values)
-    result = pd.Series(np.asarray(numbers), index=text.index, dtype="float64")
+    result = pd.Series(np.asarray(numbers), index=index, dtype="float64")
     is_percent = np.zeros(len(result), bool) if percent is None else percent
     if integer:
         return result.where((result % 1 == 0) & ~is_percent)
@@ -121,7 +129,7 @@ def _parse_decorated_numbers(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     percent = pc.ends_with(cleaned, "%")
     cleaned = pc.if_else(percent, pc.utf8_slice_codeunits(cleaned, 0, -1), cleaned)
     valid = pc.match_substring_regex(cleaned, _NUMBER)
-    numbers = pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.large_string())), pa.float64())
+    numbers = pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.string())), pa.float64())
     return numbers, np.asarray(pc.fill_null(percent, False))
 
 
@@ -131,8 +139,22 @@ def _parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         todo = parsed.isna() & text.notna()
         if not todo.any():
             break
-        parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        parsed[todo] = _parse_date_format(text[todo], fmt)
     return parsed
+
+
+def _parse_date_format(text: pd.Series, fmt: str) -> pd.Series:
+    # Arrow parses fast but rolls impossible dates over (2024-02-30 -> 03-01) and takes unpadded or padded
+    # forms alike: its result counts only where formatting it back gives the text exactly. Every other
+    # value gets pandas' exact parse, so the outcome is pandas' either way.
+    values = pa.array(text, type=pa.string(), from_pandas=True)
+    fast = pc.strptime(values, format=fmt, unit="ns", error_is_null=True)
+    exact = pc.fill_null(pc.equal(pc.strftime(fast, format=fmt), values), False)
+    result = pd.Series(np.asarray(fast.cast(pa.timestamp("ns"))), index=text.index, dtype="datetime64[ns]")
+    again = ~np.asarray(exact, dtype=bool)
+    if again.any():
+        result[again] = pd.to_datetime(text[again], format=fmt, errors="coerce")
+    return result
 
 
 def _expectation(spec: ColumnSpec) -> str:

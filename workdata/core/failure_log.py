@@ -6,23 +6,39 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from filelock import FileLock
 
 from workdata.core.records import FAILED_RECORD_COLUMNS
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Cells a spreadsheet would run as a formula start with one of = + - @ TAB CR (OWASP CSV injection).
+_FORMULA_START = r"^[=+\-@\t\r]"
+_HEADER = (",".join(FAILED_RECORD_COLUMNS) + "\n").encode()
 
 
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix cells a spreadsheet would run as a formula with a quote (OWASP CSV injection)."""
-    safe = frame.copy()
-    for name in safe.columns:
-        if safe[name].dtype.kind in "iufb":
+def neutralise(frame: pd.DataFrame) -> pa.Table:
+    """The frame as Arrow text (numbers kept), cells a spreadsheet would run as a formula prefixed with '."""
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind in "iufb":
+            columns[name] = pa.array(column)
             continue
-        text = safe[name].astype("str").where(safe[name].notna(), "")
-        risky = text.str.startswith(_FORMULA_START)
-        safe[name] = text.where(~risky, "'" + text)
-    return safe
+        text = pc.fill_null(pa.array(column.astype("str").where(column.notna(), ""), type=pa.string()), "")
+        risky = pc.match_substring_regex(text, _FORMULA_START)
+        columns[name] = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    return pa.table(columns)
+
+
+def csv_lines(records: pd.DataFrame, header: bool) -> bytes:
+    """Records (contract columns) as CSV bytes, neutralised; written by Arrow, strings always quoted."""
+    sink = pa.BufferOutputStream()
+    if len(records):
+        body = neutralise(records[list(FAILED_RECORD_COLUMNS)])
+        pa_csv.write_csv(body, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    return (_HEADER if header else b"") + sink.getvalue().to_pybytes()
 
 
 def locked(path: Path) -> FileLock:
@@ -45,11 +61,9 @@ def append_locked(path: Path, records: pd.DataFrame) -> int:
         return 0
     _drop_torn_tail(path)
     needs_header = not path.exists() or path.stat().st_size == 0
-    text = neutralise(records[list(FAILED_RECORD_COLUMNS)]).to_csv(
-        index=False, header=needs_header, lineterminator="\n"
-    )
+    text = csv_lines(records, header=needs_header)
     # One write of whole lines while holding the lock: no torn or interleaved rows.
-    with path.open("a", encoding="utf-8", newline="") as handle:
+    with path.open("ab") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
@@ -68,7 +82,7 @@ def replace_locked(path: Path, domain: str, source_file: str, records: pd.DataFr
     kept = pd.read_csv(path, dtype="str", keep_default_na=False)
     kept = kept[~((kept["domain"] == domain) & (kept["source_file"] == source_file))]
     temporary = path.with_name(f".{path.name}.rewrite")
-    kept.to_csv(temporary, index=False, lineterminator="\n")
+    temporary.write_bytes(csv_lines(kept, header=True))
     os.replace(temporary, path)
     return append_locked(path, records)
 
@@ -88,10 +102,10 @@ def _drop_torn_tail(path: Path) -> None:
 def rewrite_failures(path: Path, records: pd.DataFrame) -> int:
     """Regenerate the CSV at `path` from `records` atomically (header even when empty)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = neutralise(records[list(FAILED_RECORD_COLUMNS)])
+    body = csv_lines(records, header=True)
     with locked(path):
         temporary = path.with_suffix(".csv.tmp")
-        body.to_csv(temporary, index=False, lineterminator="\n")
+        temporary.write_bytes(body)
         os.replace(temporary, path)
     return len(records)
 

@@ -15,24 +15,27 @@ class KeyTracker:
     def check_and_add(self, keys: pd.DataFrame) -> np.ndarray:
         """For each row, True when an earlier block held its key; then remember this block's keys."""
         hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
-        seen = np.zeros(len(hashes), dtype=bool)
+        # Searching in sorted order walks each run forwards: far fewer cache misses than random probes.
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        found = np.zeros(len(hashes), dtype=bool)
         for run in self._runs:
-            positions = np.searchsorted(run, hashes).clip(max=len(run) - 1)
-            seen |= run[positions] == hashes
-        self._add(_sorted_unique(hashes))
+            positions = np.searchsorted(run, ordered).clip(max=len(run) - 1)
+            found |= run[positions] == ordered
+        seen = np.empty_like(found)
+        seen[order] = found
+        self._add(ordered)
         return seen
 
     def _add(self, hashes: np.ndarray) -> None:
         if not len(hashes):
             return
         self._runs.append(hashes)
-        # Merge neighbours of similar size: at most log2(rows) runs are ever searched.
+        # Merge neighbours of similar size: at most log2(rows) runs are ever searched. The merged run is
+        # sorted in place and its parts dropped first, so a merge never holds more than two copies.
         while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
-            last = self._runs.pop()
-            self._runs[-1] = _sorted_unique(np.concatenate([self._runs[-1], last]))
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    # Sort then drop repeats: much faster than np.unique's hashing for 64-bit keys.
-    values = np.sort(values)
-    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+            last, previous = self._runs.pop(), self._runs.pop()
+            merged = np.concatenate([previous, last])
+            del last, previous
+            merged.sort(kind="stable")  # timsort: two sorted runs merge in linear time
+            self._runs.append(merged)

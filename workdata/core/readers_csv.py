@@ -136,28 +136,40 @@ def split_undecodable(
     table: pa.Table, row_index: np.ndarray, cleaned: bool
 ) -> tuple[pd.DataFrame, list[MalformedRow]]:
     """The parsed rows as a frame indexed by row number, minus rows holding a repaired (U+FFFD) byte."""
-    bad_rows: dict[int, str] = {}
+    malformed: list[MalformedRow] = []
     if cleaned:
-        for name in table.column_names:
-            hits = pc.match_substring(table[name], _REPLACEMENT)
-            for position in np.flatnonzero(np.asarray(hits)):  # (ChunkedArray.to_numpy is slow)
-                bad_rows.setdefault(int(position), name)
-    malformed = [
-        MalformedRow(int(row_index[pos]), _as_line(table, pos), f"undecodable bytes in column '{col}'")
-        for pos, col in sorted(bad_rows.items())
-    ]
-    if bad_rows:
-        # Filtered while still Arrow: far cheaper than dropping rows from the pandas frame.
-        keep = np.ones(table.num_rows, dtype=bool)
-        keep[list(bad_rows)] = False
-        table, row_index = table.filter(pa.array(keep)), row_index[keep]
+        first_hit = _first_repaired_column(table)
+        positions = np.flatnonzero(first_hit >= 0)
+        if len(positions):
+            lines = _as_lines(table.take(pa.array(positions))).to_pylist()
+            malformed = [
+                MalformedRow(
+                    int(row_index[pos]), line, f"undecodable bytes in column '{table.column_names[col]}'"
+                )
+                for pos, line, col in zip(positions, lines, first_hit[positions], strict=True)
+            ]
+            # Filtered while still Arrow: far cheaper than dropping rows from the pandas frame.
+            keep = first_hit < 0
+            table, row_index = table.filter(pa.array(keep)), row_index[keep]
     frame = table.to_pandas()
     frame.index = pd.Index(row_index, name=ROW_INDEX)
     return frame, malformed
 
 
-def _as_line(table: pa.Table, position: int) -> str:
-    cells = [table[name][position].as_py() for name in table.column_names]
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(cells)
-    return buffer.getvalue()
+def _first_repaired_column(table: pa.Table) -> np.ndarray:
+    # Per row, the first column holding U+FFFD, or -1 (ChunkedArray.to_numpy is slow: combine first).
+    first = np.full(table.num_rows, -1, dtype=np.int64)
+    for number, name in reversed(list(enumerate(table.column_names))):
+        hits = pc.match_substring(table[name], _REPLACEMENT).combine_chunks()
+        first[np.asarray(hits.fill_null(False), dtype=bool)] = number
+    return first
+
+
+def _as_lines(table: pa.Table) -> pa.Array:
+    # As csv.writer would write them: a cell is quoted only when it holds a comma, quote or line break.
+    cells = []
+    for name in table.column_names:
+        text = pc.fill_null(table[name], "")
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+        cells.append(pc.if_else(pc.match_substring_regex(text, '[,"\r\n]'), quoted, text))
+    return pc.binary_join_element_wise(*cells, ",").combine_chunks()
