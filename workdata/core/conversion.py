@@ -87,7 +87,7 @@ def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Ser
     if spec.kind is Kind.TEXT:
         return _series(text, index)
     # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms; only values
-    # holding a non-ASCII character need it (most do not, and normalising is the costly part).
+    # Normalising is the costly part: a column whose values are all ASCII (most are) skips it.
     if pc.all(pc.string_is_ascii(text)).as_py() is False:
         wide = pc.utf8_normalize(text, "NFKC")
         text = pc.replace_substring_regex(wide, _MINUS_SIGNS, "-")
