@@ -86,7 +86,7 @@ def _stripped(raw: pd.DataFrame, name: str) -> pa.Array:
 def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Series:
     if spec.kind is Kind.TEXT:
         return _series(text, index)
-    # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms; only values
+    # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms.
     # Normalising is the costly part: a column whose values are all ASCII (most are) skips it.
     if pc.all(pc.string_is_ascii(text)).as_py() is False:
         wide = pc.utf8_normalize(text, "NFKC")
