@@ -148,9 +148,11 @@ def backlog(files: int = 1_000, rows: int = 20, batch: int = 100, timeout: float
         spans = sorted((r.start_time or 0, r.end_time or 0) for r in records)
         if spans:
             busy = sum(end - start for start, end in spans)
+            for start, end in spans:
+                print(f"  run from {start - wall_start:6.1f}s to {end - wall_start:6.1f}s after the drop")
             print(
                 f"runs: first started {spans[0][0] - wall_start:.1f}s after the drop, last ended "
-                f"{spans[-1][1] - wall_start:.1f}s after; {busy:.1f}s inside runs in all"
+                f"{max(end for _, end in spans) - wall_start:.1f}s after; {busy:.1f}s inside runs in all"
             )
         print(
             f"backlog of {files:,} files x {rows} rows: {'all' if done else 'NOT all'} ledgered in "

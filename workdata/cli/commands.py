@@ -85,6 +85,12 @@ def open_ui(host: str = "127.0.0.1", port: int = 3000) -> int:
     """`workdata ui`: `dagster dev` on the same instance and settings as the CLI."""
     settings = WorkdataSettings()
     home = ensure_dagster_home(settings)
+    import dagster as dg
+
+    from workdata.defs.pools import ensure_writer_pool
+
+    # Partition launches and backfills from the UI queue runs too: their pool must exist first.
+    ensure_writer_pool(dg.DagsterInstance.get())
     Console().print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home})")
     os.execv(sys.executable, ui_command(host, port))
     return 0  # not reached

@@ -19,11 +19,11 @@ from workdata.core.records import Stage
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
 from workdata.defs.checks import check_results, check_specs
 from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.pools import DUCKDB_POOL
 from workdata.defs.resources import WorkdataResource, store_for
 from workdata.defs.session import session_id_for
 from workdata.domains import DOMAINS
 
-DUCKDB_POOL = "duckdb_writer"
 PROGRESS_MARKER = "workdata file done:"
 
 

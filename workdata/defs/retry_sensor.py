@@ -12,6 +12,7 @@ from workdata.core.recovery import DueFile, due_retries
 from workdata.core.session import new_session_id, utc_now
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.pools import ensure_writer_pool
 from workdata.defs.resources import WorkdataResource
 from workdata.defs.run_outcome import expected_files
 from workdata.domains import DOMAINS
@@ -91,4 +92,5 @@ def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         if held:
             reasons.append(f"{len(held)} held by open circuits ({', '.join(sorted(blocked))})")
         return dg.SkipReason("Nothing to retry now: " + ", ".join(reasons) + ".")
+    ensure_writer_pool(context.instance)
     return retry_requests(context.instance, ready, settings.run_batch_size)

@@ -10,6 +10,7 @@ from workdata.core.planning import discover_pending, plan_runs
 from workdata.core.session import new_session_id
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.pools import ensure_writer_pool
 from workdata.defs.resources import WorkdataResource
 from workdata.defs.run_outcome import record_run_outcome
 from workdata.domains import DOMAINS
@@ -53,6 +54,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     existing = {d: context.instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in DOMAINS}
     new_keys, plans = plan_runs(pending, existing, settings.run_batch_size)
     session_id = new_session_id()
+    ensure_writer_pool(context.instance)
     requested.update({f"{p.file.domain}/{p.file.key}": p.sha256 for p in pending})
     return dg.SensorResult(
         run_requests=[
