@@ -15,11 +15,11 @@ from workdata.cli.render import print_summary
 from workdata.core.domain import Domain
 from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.planning import Plannable, RunPlan, discover_pending, plan_runs
+from workdata.core.row_outcome import OUTCOME_EVENT
 from workdata.core.run_summary import summarize
 from workdata.core.session import new_session_id
 from workdata.core.settings import WorkdataSettings
 from workdata.core.store import Store
-from workdata.defs.assets import PROGRESS_MARKER
 from workdata.defs.build import build_definitions
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
@@ -138,7 +138,7 @@ def _watch(instance: dg.DagsterInstance, run_id: str, advance: Callable[[int], N
             except Exception:  # the run may not exist yet; the next poll sees it
                 continue
             cursor = conn.cursor
-            advance(sum(1 for r in conn.records if PROGRESS_MARKER in (r.event_log_entry.user_message or "")))
+            advance(sum(1 for r in conn.records if _reports_a_file(r.event_log_entry.user_message)))
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
@@ -148,6 +148,11 @@ def _watch(instance: dg.DagsterInstance, run_id: str, advance: Callable[[int], N
         thread.join(timeout=10)
 
     return finish
+
+
+def _reports_a_file(message: str | None) -> bool:
+    # Each file's outcome reaches the run's logs once, as the JSON line of the managed `workdata` logger.
+    return bool(message) and f'"event": "{OUTCOME_EVENT}"' in message
 
 
 def _top_reason(store: Store, session_id: str, row) -> str:

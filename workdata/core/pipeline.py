@@ -33,7 +33,8 @@ from workdata.core.skips import skip_reason
 from workdata.core.staging import check_block, stage_blocks
 
 log = logging.getLogger(__name__)
-outcome_log = logging.getLogger("workdata.outcomes")
+OUTCOME_LOGGER = "workdata.outcomes"
+outcome_log = logging.getLogger(OUTCOME_LOGGER)
 
 
 def process_file(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileOutcome:

@@ -12,12 +12,14 @@ from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.policy import decide
 from workdata.core.records import FileStatus, Stage
 
+OUTCOME_EVENT = "file_outcome"
+
 
 def outcome_json(outcome: FileOutcome, run: RunContext) -> str:
     """The file outcome as one JSON line (the structured log every file gets exactly once)."""
     return json.dumps(
         {
-            "event": "file_outcome",
+            "event": OUTCOME_EVENT,
             "run_id": run.run_id,
             "session_id": run.session_id,
             "domain": outcome.domain,
@@ -28,6 +30,7 @@ def outcome_json(outcome: FileOutcome, run: RunContext) -> str:
             "rows_total": outcome.rows_total,
             "rows_loaded": outcome.rows_loaded,
             "rows_failed": outcome.rows_failed,
+            "reason": outcome.top_reason,
         },
         ensure_ascii=False,
     )

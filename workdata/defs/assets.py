@@ -14,17 +14,16 @@ from workdata.core.failure_handling import record_failure
 from workdata.core.inbox import resolve_in_inbox
 from workdata.core.ingest_context import ingest_for
 from workdata.core.outcome import FileOutcome, RunContext
-from workdata.core.pipeline import process_file
+from workdata.core.pipeline import OUTCOME_LOGGER, process_file
 from workdata.core.records import Stage
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
+from workdata.core.row_outcome import outcome_json
 from workdata.defs.checks import check_results, check_specs
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import DUCKDB_POOL
 from workdata.defs.resources import WorkdataResource, store_for
 from workdata.defs.session import session_id_for
 from workdata.domains import DOMAINS
-
-PROGRESS_MARKER = "workdata file done:"
 
 
 def file_metadata(outcome: FileOutcome, session_id: str) -> dict[str, dg.MetadataValue]:
@@ -48,6 +47,16 @@ def file_metadata(outcome: FileOutcome, session_id: str) -> dict[str, dg.Metadat
     if outcome.sheet:
         metadata["sheet"] = dg.MetadataValue.text(outcome.sheet)
     return metadata
+
+
+def outcome_log_captured(instance: dg.DagsterInstance) -> bool:
+    """Whether the instance already stores each file's JSON outcome line (the managed `workdata` logger)."""
+    # With workdata's dagster.yaml it does, and that line is the file's one log event in the run; an
+    # instance that does not capture it gets the same line from the asset instead. (A python_log_level
+    # above INFO drops it either way: Dagster applies that level to context.log too.)
+    names = OUTCOME_LOGGER.split(".")
+    wanted = {".".join(names[: n + 1]) for n in range(len(names))} | {"root"}
+    return bool(wanted & set(instance.managed_python_loggers))
 
 
 def build_domain_asset(domain: Domain) -> dg.AssetsDefinition:
@@ -82,6 +91,7 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         # One ledger query for the run's files instead of one connection per file.
         ingest.states.update(store.get_states(domain.name, context.partition_keys))
         outcomes: list[FileOutcome] = []
+        captured = outcome_log_captured(context.instance)
         for key in context.partition_keys:
             try:
                 path = resolve_in_inbox(settings.inbox_dir, domain.name, key)
@@ -90,7 +100,8 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
                 outcome = record_failure(
                     domain, key, settings.inbox_dir / domain.name, None, None, exc, Stage.DISCOVER, ingest
                 )
-            context.log.info(f"{PROGRESS_MARKER} {key} {outcome.status} {outcome.top_reason}")
+            if not captured:
+                context.log.info(outcome_json(outcome, run))
             outcomes.append(outcome)
             if outcome.loaded:
                 yield dg.AssetMaterialization(

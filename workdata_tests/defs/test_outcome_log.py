@@ -1,0 +1,44 @@
+"""Each file's outcome is one JSON log event in its run, whether or not the instance captures `workdata`."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster._core.test_utils import instance_for_test
+
+from workdata.core.planning import RunPlan
+from workdata.defs.assets import outcome_log_captured
+from workdata.defs.jobs import job_name, run_tags
+from workdata.defs.partitions import FILE_PARTITIONS
+
+REPO = Path(__file__).resolve().parents[2]
+DOMAIN = "annuity_income"
+
+
+def _python_logs() -> dict:
+    return yaml.safe_load((REPO / "dagster.yaml").read_text())["python_logs"]
+
+
+@pytest.mark.parametrize(
+    "overrides, captured",
+    [
+        ({"python_logs": _python_logs()}, True),  # workdata's own dagster.yaml
+        ({}, False),  # an instance without managed loggers
+        ({"python_logs": {"managed_python_loggers": ["root"]}}, True),
+    ],
+)
+def test_one_outcome_event_per_file(defs, demo, overrides, captured):
+    keys = [f.key for f in demo if f.domain == DOMAIN]
+    with instance_for_test(overrides=overrides) as instance:
+        assert outcome_log_captured(instance) is captured
+        instance.add_dynamic_partitions(FILE_PARTITIONS[DOMAIN].name, keys)
+        plan = RunPlan(DOMAIN, tuple(keys), tuple("-" for _ in keys))
+        result = defs.resolve_job_def(job_name(DOMAIN)).execute_in_process(
+            instance=instance, tags=run_tags(plan, "etl_20241130_101500_abc123"), raise_on_error=False
+        )
+        messages = [e.user_message for e in instance.all_logs(result.run_id) if not e.is_dagster_event]
+    outcomes = [json.loads(m) for m in messages if '"event": "file_outcome"' in m]
+    assert sorted(o["file_path"] for o in outcomes) == sorted(keys)
+    failed = [o for o in outcomes if o["status"] == "FAILED"]
+    assert failed and all(o["reason"] and o["error_category"] for o in failed)
