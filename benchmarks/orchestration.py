@@ -117,8 +117,10 @@ def _seed_ledger(store, keys: dict[str, list[str]], failed: int, scattered: int)
         conn.execute("COMMIT")
 
 
-def backlog(files: int = 1_000, rows: int = 20, batch: int = 100, timeout: float = 900) -> None:
-    """Drop `files` small CSVs in the inbox, start the daemon, wait until every file is in the ledger."""
+def backlog(files: int = 1_000, rows: int = 20, batch: int | None = None, timeout: float = 900) -> None:
+    """Drop `files` small CSVs in the inbox, start the daemon, wait until every file is in the ledger
+    (`batch` files a run at most; None: workdata's default)."""
+    batch = batch or WorkdataSettings().run_batch_size
     # The daemon's last writes may land after it was told to stop: leave those to the OS's /tmp cleanup.
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as name:
         root = Path(name)

@@ -65,7 +65,7 @@ def ingest_files(
     existing = {
         d: instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in {f.domain for f in files}
     }
-    new_keys, plans = plan_runs(files, existing, settings.run_batch_size)
+    new_keys, plans = plan_runs(files, existing, settings.run_batch_size, settings.run_batch_bytes)
     for domain, keys in new_keys.items():
         if keys:
             instance.add_dynamic_partitions(FILE_PARTITIONS[domain].name, keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,17 +82,29 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def contiguous_ranges(ordered_keys: list[str], pending: set[str], max_size: int) -> list[list[str]]:
-    """Pending keys as runs of neighbours in partition order, each at most `max_size` long."""
+def contiguous_ranges(
+    ordered_keys: list[str],
+    pending: set[str],
+    max_size: int,
+    sizes: Mapping[str, int] | None = None,
+    max_bytes: int | None = None,
+) -> list[list[str]]:
+    """Pending keys as runs of neighbours in partition order, each at most `max_size` keys long and, when
+    `sizes` are known, at most `max_bytes` in all (a larger file runs on its own)."""
+    sizes = sizes or {}
     ranges: list[list[str]] = []
     current: list[str] = []
+    used = 0
     for key in ordered_keys:
-        if key in pending and len(current) < max_size:
+        size = sizes.get(key, 0)
+        fits = len(current) < max_size and (max_bytes is None or not current or used + size <= max_bytes)
+        if key in pending and fits:
             current.append(key)
+            used += size
             continue
         if current:
             ranges.append(current)
-        current = [key] if key in pending else []
+        current, used = ([key], size) if key in pending else ([], 0)
     if current:
         ranges.append(current)
     return ranges

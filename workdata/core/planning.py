@@ -29,6 +29,11 @@ class PendingFile:
         """The file's partition key."""
         return self.file.key
 
+    @property
+    def size(self) -> int:
+        """The file's size in bytes, as scanned."""
+        return self.file.size
+
 
 class Plannable(Protocol):
     """Anything that names a file of a domain and its content hash."""
@@ -91,9 +96,13 @@ class RunPlan:
 
 
 def plan_runs(
-    pending: Sequence[Plannable], existing: Mapping[str, Sequence[str]], max_files: int
+    pending: Sequence[Plannable],
+    existing: Mapping[str, Sequence[str]],
+    max_files: int,
+    max_bytes: int | None = None,
 ) -> tuple[dict[str, list[str]], list[RunPlan]]:
-    """New partition keys to add per domain, and ranged runs covering every pending file."""
+    """New partition keys to add per domain, and ranged runs covering every pending file (at most
+    `max_files` files and, for files whose size is known, `max_bytes` bytes a run)."""
     new_keys: dict[str, list[str]] = {}
     plans: list[RunPlan] = []
     for domain in sorted({p.domain for p in pending}):
@@ -102,7 +111,9 @@ def plan_runs(
         known_set = set(known)
         new_keys[domain] = sorted(k for k in mine if k not in known_set)
         order = known + new_keys[domain]
-        for keys in contiguous_ranges(order, set(mine), max_files):
+        # Retried files come from the ledger, which keeps no size: they are capped by count only.
+        sizes = {p.key: p.size for p in pending if p.domain == domain and isinstance(p, PendingFile)}
+        for keys in contiguous_ranges(order, set(mine), max_files, sizes, max_bytes):
             plans.append(RunPlan(domain, tuple(keys), tuple(mine[k] for k in keys)))
     return new_keys, plans
 

@@ -27,7 +27,10 @@ class WorkdataSettings(BaseSettings):
     dagster_home: Path | None = None
     quarantine_dir: Path | None = None
     reference_dir: Path | None = None  # None: the reference tables shipped with workdata
-    run_batch_size: int = 100
+    # A run takes up to this many neighbouring files and this many MB of them (a bigger file runs alone):
+    # few run start-ups for a backlog of small files, runs of bounded length for big ones.
+    run_batch_size: int = 500
+    run_batch_mb: float = 512.0
     retry: RetryPolicy = RetryPolicy()
     circuit_threshold: int = 3
     circuit_cooldown_seconds: float = 300.0
@@ -36,6 +39,11 @@ class WorkdataSettings(BaseSettings):
     settle_seconds: float = 5.0
     # Per-domain overrides, e.g. WORKDATA_POLICIES='{"annuity_income": {"mode": "failfast"}}'.
     policies: dict[str, DomainPolicy] = {}
+
+    @property
+    def run_batch_bytes(self) -> int:
+        """run_batch_mb in bytes."""
+        return int(self.run_batch_mb * 2**20)
 
     @model_validator(mode="after")
     def _fill_paths(self) -> WorkdataSettings:

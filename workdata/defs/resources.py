@@ -45,7 +45,8 @@ class WorkdataResource(dg.ConfigurableResource):
     store_url: str | None = None
     reference_dir: str | None = None
     quarantine_dir: str | None = None
-    run_batch_size: int = 100
+    run_batch_size: int = 500
+    run_batch_mb: float = 512.0
     skip_failed: bool = False
     settle_seconds: float = 5.0
     retry: RetryConfig = RetryConfig()
@@ -79,6 +80,7 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             reference_dir=str(settings.reference_dir) if settings.reference_dir else None,
             quarantine_dir=str(settings.quarantine_dir),
             run_batch_size=settings.run_batch_size,
+            run_batch_mb=settings.run_batch_mb,
             skip_failed=settings.skip_failed,
             settle_seconds=settings.settle_seconds,
             retry=RetryConfig(**settings.retry.model_dump()),

@@ -52,7 +52,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
             cursor=json.dumps({"hashes": hashes, "requested": requested}),
         )
     existing = {d: context.instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in DOMAINS}
-    new_keys, plans = plan_runs(pending, existing, settings.run_batch_size)
+    new_keys, plans = plan_runs(pending, existing, settings.run_batch_size, settings.run_batch_bytes)
     session_id = new_session_id()
     ensure_writer_pool(context.instance)
     requested.update({f"{p.file.domain}/{p.file.key}": p.sha256 for p in pending})

@@ -34,3 +34,9 @@ def test_contiguous_ranges_split_on_gaps_and_size():
     order = list("abcdefgh")
     assert contiguous_ranges(order, set("abdefh"), 2) == [["a", "b"], ["d", "e"], ["f"], ["h"]]
     assert contiguous_ranges(order, set(), 5) == []
+
+
+def test_contiguous_ranges_cap_bytes_and_let_a_big_file_run_alone():
+    sizes = {"a": 40, "b": 40, "c": 40, "d": 500, "e": 10}
+    assert contiguous_ranges(list("abcde"), set("abcde"), 10, sizes, 100) == [["a", "b"], ["c"], ["d"], ["e"]]
+    assert contiguous_ranges(list("abcde"), set("abcde"), 10, sizes, None) == [list("abcde")]

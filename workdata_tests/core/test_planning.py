@@ -2,13 +2,19 @@ from workdata.core.inbox import InboxFile
 from workdata.core.planning import PendingFile, discover_pending, plan_runs
 
 
-def pending(domain: str, key: str, sha: str = "s") -> PendingFile:
-    return PendingFile(InboxFile(domain, key, None, 1, 1), sha + key)
+def pending(domain: str, key: str, sha: str = "s", size: int = 1) -> PendingFile:
+    return PendingFile(InboxFile(domain, key, None, size, 1), sha + key)
 
 
 def test_new_files_are_appended_and_batched():
     new_keys, plans = plan_runs([pending("d", "b"), pending("d", "c"), pending("d", "a")], {"d": ["x"]}, 2)
     assert new_keys == {"d": ["a", "b", "c"]}
+    assert [p.keys for p in plans] == [("a", "b"), ("c",)]
+
+
+def test_runs_are_capped_by_bytes_as_well_as_by_files():
+    files = [pending("d", "a", size=300), pending("d", "b", size=300), pending("d", "c", size=2000)]
+    _, plans = plan_runs(files, {}, 100, max_bytes=700)
     assert [p.keys for p in plans] == [("a", "b"), ("c",)]
 
 
