@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workdata.core.dates import parse_dates
 from workdata.core.domain import ColumnSpec, Domain, Kind
 from workdata.core.records import ErrorType
 
@@ -94,7 +95,7 @@ def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Ser
     if spec.kind in (Kind.INTEGER, Kind.FLOAT):
         return _parse_numbers(text, index, integer=spec.kind is Kind.INTEGER)
     if spec.kind is Kind.DATE:
-        return _parse_dates(_series(text, index), spec.formats or ("%Y-%m-%d",))
+        return parse_dates(_series(text, index), spec.formats or ("%Y-%m-%d",))
     if spec.kind is Kind.BOOLEAN:
         lowered = pc.utf8_lower(text)
         flags = pd.Series(pd.NA, index=index, dtype="boolean")
@@ -131,30 +132,6 @@ def _parse_decorated_numbers(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     valid = pc.match_substring_regex(cleaned, _NUMBER)
     numbers = pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.string())), pa.float64())
     return numbers, np.asarray(pc.fill_null(percent, False))
-
-
-def _parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    for fmt in formats:
-        todo = parsed.isna() & text.notna()
-        if not todo.any():
-            break
-        parsed[todo] = _parse_date_format(text[todo], fmt)
-    return parsed
-
-
-def _parse_date_format(text: pd.Series, fmt: str) -> pd.Series:
-    # Arrow parses fast but rolls impossible dates over (2024-02-30 -> 03-01) and takes unpadded or padded
-    # forms alike: its result counts only where formatting it back gives the text exactly. Every other
-    # value gets pandas' exact parse, so the outcome is pandas' either way.
-    values = pa.array(text, type=pa.string(), from_pandas=True)
-    fast = pc.strptime(values, format=fmt, unit="ns", error_is_null=True)
-    exact = pc.fill_null(pc.equal(pc.strftime(fast, format=fmt), values), False)
-    result = pd.Series(np.asarray(fast.cast(pa.timestamp("ns"))), index=text.index, dtype="datetime64[ns]")
-    again = ~np.asarray(exact, dtype=bool)
-    if again.any():
-        result[again] = pd.to_datetime(text[again], format=fmt, errors="coerce")
-    return result
 
 
 def _expectation(spec: ColumnSpec) -> str:
