@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from workdata.core.ingest_context import Ingest, dependencies_of
 from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
+from workdata.core.prefetch import prefetched
 from workdata.core.readers import ReadOptions, read_raw
 from workdata.core.readers_stream import iter_csv_chunks, streamable
 from workdata.core.records import FileStatus, Stage
@@ -88,8 +90,8 @@ def _stage(
     domain: Domain, path: Path, key: str, file_hash: str, ingest: Ingest, options: ReadOptions, folder: str
 ) -> tuple[FileOutcome, Path | None, pd.DataFrame]:
     # Read, validate and stage block by block: memory is bounded by a block, not by the file.
-    blocks = iter_csv_chunks(path, options)
-    staged = stage_blocks(domain, blocks, key, file_hash, ingest.run, ingest.reference_dir, Path(folder))
+    with closing(prefetched(iter_csv_chunks(path, options))) as blocks:
+        staged = stage_blocks(domain, blocks, key, file_hash, ingest.run, ingest.reference_dir, Path(folder))
     checkpoint("after_read", key)
     _warn_drift(domain, key, staged.extras)
     outcome = row_outcome(

@@ -4,6 +4,7 @@ its failed records kept; the store then commits the staged rows in one transacti
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,22 +60,31 @@ def stage_blocks(
     total = loaded = 0
     writer: pq.ParquetWriter | None = None
     schema = _schema(domain)
-    try:
-        for raw in blocks:
-            result, block_records, extras = check_block(
-                domain, raw, file_key, file_hash, run, reference_dir, seen
-            )
-            records.append(block_records)
-            total, loaded = total + raw.rows_total, loaded + len(result.good)
-            if len(result.good):
-                rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
-                rows = rows.select(schema.names).cast(schema)
-                # lz4: the spill file lives seconds; compressing it harder costs more than it saves.
-                writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema, compression="lz4")
-                writer.write_table(rows)
-    finally:
-        if writer is not None:
-            writer.close()
+    # Parquet encoding runs without the GIL: one block is written while the next is validated.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background:
+        written: Future | None = None
+        try:
+            for raw in blocks:
+                result, block_records, extras = check_block(
+                    domain, raw, file_key, file_hash, run, reference_dir, seen
+                )
+                records.append(block_records)
+                total, loaded = total + raw.rows_total, loaded + len(result.good)
+                if len(result.good):
+                    rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
+                    rows = rows.select(schema.names).cast(schema)
+                    # lz4: the spill file lives seconds; compressing it harder costs more than it saves.
+                    writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema, compression="lz4")
+                    if written is not None:
+                        written.result()  # one write at a time, in order; its error surfaces here
+                    written = background.submit(writer.write_table, rows)
+            if written is not None:
+                written.result()
+        finally:
+            if written is not None:
+                wait([written])
+            if writer is not None:
+                writer.close()
     merged = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=FAILED_RECORD_COLUMNS)
     merged = merged.sort_values(["row_index", "error_type", "column"], kind="stable").reset_index(drop=True)
     return StagedFile(folder / "rows.parquet" if writer else None, merged, total, loaded, extras)

@@ -1,0 +1,42 @@
+"""Read-ahead on a helper thread: same items, same order, errors where they happened, clean early stop."""
+
+import threading
+
+import pytest
+
+from workdata.core.prefetch import prefetched
+
+
+def test_items_arrive_in_order_and_the_helper_ends():
+    assert list(prefetched(range(1000), depth=2)) == list(range(1000))
+    assert not [t for t in threading.enumerate() if t.name == "workdata-read-ahead"]
+
+
+def test_an_error_is_raised_after_the_items_before_it():
+    def source():
+        yield 1
+        yield 2
+        raise ValueError("bad block")
+
+    seen = []
+    with pytest.raises(ValueError, match="bad block"):
+        for item in prefetched(source()):
+            seen.append(item)
+    assert seen == [1, 2]
+
+
+def test_stopping_early_closes_the_source_on_its_thread():
+    closed = threading.Event()
+
+    def source():
+        try:
+            for n in range(10**9):
+                yield n
+        finally:
+            closed.set()
+
+    reader = prefetched(source())
+    assert next(reader) == 0
+    reader.close()
+    assert closed.is_set()
+    assert not [t for t in threading.enumerate() if t.name == "workdata-read-ahead"]
