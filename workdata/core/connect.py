@@ -37,7 +37,7 @@ class Connection(Protocol):
 Connector = Callable[[], AbstractContextManager[Connection]]
 
 
-INSERT_MEMORY_LIMIT = "256MB"
+INSERT_MEMORY_LIMIT = "128MB"
 
 
 class DuckConnection:

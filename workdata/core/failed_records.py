@@ -14,7 +14,7 @@ from workdata.core.session import iso_utc
 
 _NO_RECORDS = pd.DataFrame(
     {
-        name: pd.Series(dtype="int64" if name in ("row_index", "attempt") else "object")
+        name: pd.Series(dtype="int64" if name in ("row_index", "attempt") else "str")
         for name in (*FAILED_RECORD_COLUMNS, "file_hash")
     }
 )
@@ -56,7 +56,10 @@ def build_failed_records(
         attempt=run.attempt,
         file_hash=file_hash,
     )
-    records = records.astype({"row_index": "int64", "attempt": "int64"})
+    # Arrow-backed text: a large file's records stay in memory until its commit, at a third of the size
+    # of Python string objects.
+    text = {name: "str" for name in records.columns if name not in ("row_index", "attempt")}
+    records = records.astype({"row_index": "int64", "attempt": "int64", **text})
     records = records.sort_values(["row_index", "error_type", "column"], kind="stable")
     return records[[*FAILED_RECORD_COLUMNS, "file_hash"]].reset_index(drop=True)
 

@@ -40,8 +40,8 @@ class DomainPolicy(BaseModel):
     # file still commits as a whole. A block must hold the longest row; pyarrow's reader buffers
     # far more than one block when blocks are large (16 MB blocks peaked at 766 MB RSS, 4 MB at 295 MB).
     stream_over_mb: float = Field(64, ge=0)
-    stream_block_mb: float = Field(4, gt=0)
-    stream_batch_rows: int = Field(200_000, ge=1)  # rows validated together (several blocks)
+    stream_block_mb: float = Field(1, gt=0)
+    stream_batch_rows: int = Field(100_000, ge=1)  # rows validated together (several blocks)
 
     @model_validator(mode="after")
     def _ordered(self) -> DomainPolicy:
