@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from workdata.core.builtin_checks import check_output
 from workdata.core.conversion import convert, empty_failures, make_failures
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
@@ -86,7 +87,7 @@ def _pandera_failures(domain: Domain, typed: pd.DataFrame, seen_keys: KeyTracker
 def _failures_of(check: pa.Check, data: pd.Series | pd.DataFrame, column: str) -> pd.DataFrame:
     label = str(check.error or check.name)
     try:
-        output = check(data).check_output
+        output = check_output(check, data)
     except Exception as exc:
         raise RuleCrashedError([f"{label} on {column}"], detail=f"{type(exc).__name__}: {exc}") from exc
     if isinstance(output, pd.DataFrame):

@@ -30,8 +30,7 @@ def test_stopping_early_closes_the_source_on_its_thread():
 
     def source():
         try:
-            for n in range(10**9):
-                yield n
+            yield from range(10**9)
         finally:
             closed.set()
 
