@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workdata.core.dates import parse_dates, written_back
+from workdata.core.dates import in_range, parse_dates, written_back
 from workdata.core.domain import MONTH_FORMATS
 
 FORMATS = [*MONTH_FORMATS, "%d.%m.%Y %H:%M", "%H:%M:%S %Y", "%b %Y"]
@@ -36,3 +36,40 @@ def test_exact_forms_only_as_pandas_parses_them():
     assert pd.isna(parsed.iloc[1]) and pd.isna(parsed.iloc[3]) and pd.isna(parsed.iloc[5])
     assert parsed.iloc[4] == pd.Timestamp("2024-03-05")
     assert parsed.iloc[2] == expected[2]  # pandas' own verdict on an unpadded form
+
+
+def _reference(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """pandas alone, format by format: what parse_dates must equal."""
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in formats:
+        todo = parsed.isna() & text.notna()
+        found = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        parsed[todo] = found.where(found.between(pd.Timestamp.min, pd.Timestamp.max)).astype("datetime64[ns]")
+    return parsed
+
+
+date_like = st.lists(
+    st.one_of(
+        st.none(),
+        st.text(alphabet="0123456789-/年月日 ", min_size=1, max_size=12),
+        st.dates(min_value=datetime(1700, 1, 1).date(), max_value=datetime(2250, 1, 1).date()).map(
+            lambda d: d.strftime(["%Y-%m-%d", "%Y%m", "%Y年%m月", "%Y/%m/%d", "%Y-%m"][d.day % 5])
+        ),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=date_like)
+def test_parse_dates_equals_pandas_format_by_format(values):
+    text = pd.Series(values, dtype="str")
+    formats = (*MONTH_FORMATS, "%d.%m.%Y %H:%M")
+    assert parse_dates(text, formats).tolist() == _reference(text, formats).tolist()
+
+
+def test_a_date_outside_the_nanosecond_range_is_unconvertible_not_a_crash():
+    text = pd.Series(["/1", "0001-01", "2024-03", "9999-12"], dtype="str")
+    parsed = parse_dates(text, MONTH_FORMATS)
+    assert parsed.isna().tolist() == [True, True, False, True]
+    assert in_range(pd.Series([pd.Timestamp("2024-01-01")])).dtype == "datetime64[ns]"

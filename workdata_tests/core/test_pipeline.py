@@ -156,3 +156,20 @@ def test_changed_file_replaces_its_rows(tmp_path):
         ).fetchone()[0]
     assert count == 9
     assert reconciliation_violations(store) == []
+
+
+def test_a_date_outside_the_supported_range_fails_its_row_not_the_file(tmp_path):
+    # pandas 3 reads '/1' as %Y/%m year 0; storing that once raised OutOfBoundsDatetime for the file.
+    settings = WorkdataSettings(home=tmp_path, logs_dir=tmp_path / "logs")
+    store = Store(duckdb_connector(settings.duckdb_path), DOMAINS.values())
+    store.ensure_schema()
+    domain = DOMAINS["annuity_performance"]
+    rows = make_rows(domain.name, 1, "2024-07", 10)
+    rows[1]["report_month"], rows[3]["report_month"] = "/1", "0001-01"
+    path = settings.inbox_dir / domain.name / "perf_dates.csv"
+    write_csv(path, rows)
+    run = RunContext(session_id="etl_20241130_101500_abc123")
+    outcome = process_file(domain, path, "perf_dates.csv", Ingest(store, run, settings.failure_log_path("x")))
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_failed) == (FileStatus.PARTIAL, 8, 2)
+    failed = store.failed_records(source_file="perf_dates.csv")
+    assert set(failed["column"]) == {"report_month"}
