@@ -21,6 +21,11 @@ from workdata.domains import DOMAINS
 
 def peak_mb() -> float:
     """This process's peak resident set so far, in MB."""
+    # VmHWM belongs to this address space: Linux keeps ru_maxrss across exec, so a child of a big
+    # parent (run_all.py after the speed section) would report the parent's peak.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
