@@ -50,6 +50,14 @@ class MalformedFileError(TerminalError):
     category = ErrorCategory.DATA_MALFORMED
 
 
+class LineTooLongError(MalformedFileError):
+    """A row is longer than the parse block it was read with (`block_bytes`)."""
+
+    def __init__(self, user_message: str, *, block_bytes: int, detail: str = "") -> None:
+        super().__init__(user_message, detail=detail)
+        self.block_bytes = block_bytes
+
+
 class RejectedFileError(TerminalError):
     """The file parsed, but its bad rows exceed what the domain's policy accepts."""
 

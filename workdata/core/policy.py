@@ -37,8 +37,9 @@ class DomainPolicy(BaseModel):
     # Compressed files (.gz, .zip) are refused when they expand beyond this.
     max_decompressed_mb: int = Field(1024, ge=1)
     # CSV files of at least this size are read, validated and staged in blocks (flat memory); the
-    # file still commits as a whole. A block must hold the longest row; pyarrow's reader buffers
-    # far more than one block when blocks are large (16 MB blocks peaked at 766 MB RSS, 4 MB at 295 MB).
+    # file still commits as a whole. A file with a row longer than a block is read again in 16 MB blocks;
+    # pyarrow's reader buffers far more than one block when blocks are large (134 MB file, whole path:
+    # 827 MB peak RSS at 4 MB / 200k rows, 573 MB at 1 MB / 100k, ~0.2 s slower per 1M rows).
     stream_over_mb: float = Field(64, ge=0)
     stream_block_mb: float = Field(1, gt=0)
     stream_batch_rows: int = Field(100_000, ge=1)  # rows validated together (several blocks)

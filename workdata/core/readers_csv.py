@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from workdata.core.errors import MalformedFileError
+from workdata.core.errors import LineTooLongError, MalformedFileError
 from workdata.core.headers import normalise_header
 from workdata.core.readers import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
 
@@ -57,9 +57,10 @@ def raise_if_straddled(exc: pa.ArrowInvalid, block: int = MAX_LINE_BYTES) -> Non
     """Raise the plain error for a row longer than a parse block; anything else is left to the caller."""
     if "straddl" not in str(exc):
         return
-    raise MalformedFileError(
+    raise LineTooLongError(
         f"A line is longer than {block / 2**20:g} MB; no CSV row can be that long. Check the "
         "file's line endings and quoting.",
+        block_bytes=block,
         detail=str(exc),
     ) from exc
 

@@ -79,3 +79,17 @@ def test_rows_and_malformed_rows_keep_their_numbers_across_blocks(tmp_path, bloc
     assert len(chunks) > 1
     pd.testing.assert_frame_equal(pd.concat([c.frame for c in chunks]), whole.frame)
     assert sorted((m for c in chunks for m in c.malformed), key=lambda m: m.row_index) == whole.malformed
+
+
+def test_a_row_longer_than_a_block_is_read_again_in_larger_blocks(tmp_path):
+    settings = WorkdataSettings(home=tmp_path, logs_dir=tmp_path / "logs")
+    store = open_store(settings)
+    rows = make_rows("annuity_income", 7, "2024-10", 300)
+    rows[150]["customer_name"] = "x" * 20_000  # 20 KB: over the 8 KB block, over the 120-character check
+    path = tmp_path / "long.csv"
+    write_csv(path, rows)
+    ingest = Ingest(store, RUN, settings.failure_log_path(RUN.session_id), policy=IN_BLOCKS)
+    outcome = process_file(DOMAINS["annuity_income"], path, "long.csv", ingest)
+    assert (outcome.status, outcome.rows_total, outcome.rows_loaded) == ("PARTIAL", 300, 299)
+    failed = store.failed_records(source_file="long.csv")
+    assert failed["row_index"].tolist() == [151] and "x" * 20_000 in failed["raw_data"].iloc[0]
