@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workdata.core.outcome import RunContext
+from workdata.core.raw_json import text_rows_as_json
 from workdata.core.readers import RawTable
 from workdata.core.records import FAILED_RECORD_COLUMNS, ErrorType
 from workdata.core.session import iso_utc
@@ -80,10 +81,15 @@ def raw_rows_as_json(raw_rows: pd.DataFrame) -> pd.Series:
             index=raw_rows.index,
         )
     capped = raw_rows.apply(_capped_column)
+    built = text_rows_as_json(capped)  # Arrow, column by column: ~5x faster than pandas' writer
+    return built if built is not None else _pandas_json(capped)
+
+
+def _pandas_json(rows: pd.DataFrame) -> pd.Series:
     # pandas writes JSON in C, far faster than json.dumps per row; it escapes '/' as '\/', which is
     # valid JSON but noisy in a CSV, so that escape is undone (safe: '\/' only ever comes from a '/').
-    lines = capped.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
-    return pd.Series(lines, index=raw_rows.index, dtype="str").str.replace("\\/", "/", regex=False)
+    lines = rows.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
+    return pd.Series(lines, index=rows.index, dtype="str").str.replace("\\/", "/", regex=False)
 
 
 def _capped_column(column: pd.Series) -> pd.Series:

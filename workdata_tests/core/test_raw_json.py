@@ -1,0 +1,43 @@
+"""Rows as JSON built in Arrow: the exact text pandas' writer gives (after its '\\/' is undone)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workdata.core.failed_records import _pandas_json
+from workdata.core.raw_json import text_rows_as_json
+
+cells = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(['"', "\\", "/", "\\/", "\x00", "\u2028"]))
+# Not NUL in names: pandas' writer cuts a key at NUL (a C string), where this writer keeps it.
+names = st.lists(
+    st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=6),
+    min_size=1,
+    max_size=4,
+    unique=True,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), columns=names)
+def test_same_text_as_pandas(data, columns):
+    rows = data.draw(
+        st.lists(st.lists(cells, min_size=len(columns), max_size=len(columns)), min_size=1, max_size=6)
+    )
+    frame = pd.DataFrame(rows, columns=columns, dtype="str", index=np.arange(len(rows)) * 3 + 1)
+    built = text_rows_as_json(frame)
+    assert built.index.equals(frame.index)
+    assert built.tolist() == _pandas_json(frame).tolist()
+    for line, (_, row) in zip(built, frame.iterrows(), strict=True):
+        assert json.loads(line) == {k: (None if pd.isna(v) else v) for k, v in row.items()}
+
+
+def test_a_column_that_is_not_text_is_left_to_pandas():
+    assert text_rows_as_json(pd.DataFrame({"a": [1, 2]})) is None
+
+
+def test_a_header_with_nul_keeps_its_whole_name():
+    line = text_rows_as_json(pd.DataFrame({"a\x00b": ["x"]}, dtype="str")).iloc[0]
+    assert json.loads(line) == {"a\x00b": "x"}
