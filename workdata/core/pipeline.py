@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from workdata.core.backoff import call_with_retry
 from workdata.core.domain import Domain
 from workdata.core.errors import (
     DependencyOpenError,
-    LineTooLongError,
     WorkdataError,
     classify,
 )
@@ -27,14 +25,12 @@ from workdata.core.ingest_context import Ingest, dependencies_of
 from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
-from workdata.core.prefetch import prefetched
 from workdata.core.readers import ReadOptions, read_raw
-from workdata.core.readers_csv import MAX_LINE_BYTES
-from workdata.core.readers_stream import iter_csv_chunks, streamable
+from workdata.core.readers_stream import streamable
 from workdata.core.records import FileStatus, Stage
 from workdata.core.row_outcome import outcome_json, row_outcome
 from workdata.core.skips import skip_reason
-from workdata.core.staging import check_block, stage_blocks
+from workdata.core.staging import check_block, stage_csv
 
 log = logging.getLogger(__name__)
 OUTCOME_LOGGER = "workdata.outcomes"
@@ -68,9 +64,7 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
         if streamable(path, options):
             with tempfile.TemporaryDirectory(prefix="workdata-stage-") as folder:
                 stage = Stage.VALIDATE  # a large file's blocks are read and validated in turn
-                outcome, rows, records = _stage_any_row(
-                    domain, path, file_key, file_hash, ingest, options, folder
-                )
+                outcome, rows, records = _stage(domain, path, file_key, file_hash, ingest, options, folder)
                 stage = Stage.LOAD
                 return _commit(domain, file_key, outcome, rows, records, ingest)
         raw = read_raw(path, options)
@@ -90,30 +84,11 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
 
 
-def _stage_any_row(
-    domain: Domain, path: Path, key: str, file_hash: str, ingest: Ingest, options: ReadOptions, folder: str
-) -> tuple[FileOutcome, Path | None, pd.DataFrame]:
-    try:
-        return _stage(domain, path, key, file_hash, ingest, options, folder)
-    except LineTooLongError as exc:
-        if exc.block_bytes >= MAX_LINE_BYTES:
-            raise
-        # Small blocks keep memory low; a row longer than one is rare: read the file again in the
-        # largest blocks (its rows.parquet is written anew) rather than refuse it.
-        log.info(
-            "workdata: %s/%s has a row over %d bytes; reading it again", domain.name, key, exc.block_bytes
-        )
-        return _stage(
-            domain, path, key, file_hash, ingest, replace(options, block_bytes=MAX_LINE_BYTES), folder
-        )
-
-
 def _stage(
     domain: Domain, path: Path, key: str, file_hash: str, ingest: Ingest, options: ReadOptions, folder: str
 ) -> tuple[FileOutcome, Path | None, pd.DataFrame]:
     # Read, validate and stage block by block: memory is bounded by a block, not by the file.
-    with closing(prefetched(iter_csv_chunks(path, options))) as blocks:
-        staged = stage_blocks(domain, blocks, key, file_hash, ingest.run, ingest.reference_dir, Path(folder))
+    staged = stage_csv(domain, path, key, file_hash, ingest.run, ingest.reference_dir, options, Path(folder))
     checkpoint("after_read", key)
     _warn_drift(domain, key, staged.extras)
     outcome = row_outcome(

@@ -3,9 +3,11 @@ its failed records kept; the store then commits the staged rows in one transacti
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -14,16 +16,21 @@ import pyarrow.parquet as pq
 
 from workdata.core.backoff import call_with_retry
 from workdata.core.domain import Domain
-from workdata.core.errors import ReferenceUnavailableError
+from workdata.core.errors import LineTooLongError, ReferenceUnavailableError
 from workdata.core.failed_records import build_failed_records
 from workdata.core.headers import apply_aliases
 from workdata.core.key_tracker import KeyTracker
 from workdata.core.outcome import RunContext
-from workdata.core.readers import RawTable
+from workdata.core.prefetch import prefetched
+from workdata.core.readers import RawTable, ReadOptions
+from workdata.core.readers_csv import MAX_LINE_BYTES
+from workdata.core.readers_stream import iter_csv_chunks
 from workdata.core.records import FAILED_RECORD_COLUMNS
 from workdata.core.store import with_lineage
 from workdata.core.store_schema import LINEAGE_COLUMNS
 from workdata.core.validation import ValidationResult, validate
+
+log = logging.getLogger(__name__)
 
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
@@ -44,6 +51,43 @@ class StagedFile:
     rows_total: int
     rows_loaded: int
     extras: list[str]
+
+
+def stage_csv(
+    domain: Domain,
+    path: Path,
+    file_key: str,
+    file_hash: str,
+    run: RunContext,
+    reference_dir: Path | None,
+    options: ReadOptions,
+    folder: Path,
+) -> StagedFile:
+    """A large CSV staged block by block (read ahead on a helper thread), whatever its longest row."""
+    try:
+        return _stage_read_ahead(domain, path, file_key, file_hash, run, reference_dir, options, folder)
+    except LineTooLongError as exc:
+        if exc.block_bytes >= MAX_LINE_BYTES:
+            raise
+        # Small blocks keep memory low; a row longer than one is rare: read the file again in the
+        # largest blocks (its rows.parquet is written anew) rather than refuse it.
+        log.info("workdata: %s has a row over %d bytes; reading it again", file_key, exc.block_bytes)
+        wide = replace(options, block_bytes=MAX_LINE_BYTES)
+        return _stage_read_ahead(domain, path, file_key, file_hash, run, reference_dir, wide, folder)
+
+
+def _stage_read_ahead(
+    domain: Domain,
+    path: Path,
+    file_key: str,
+    file_hash: str,
+    run: RunContext,
+    reference_dir: Path | None,
+    options: ReadOptions,
+    folder: Path,
+) -> StagedFile:
+    with closing(prefetched(iter_csv_chunks(path, options))) as blocks:
+        return stage_blocks(domain, blocks, file_key, file_hash, run, reference_dir, folder)
 
 
 def stage_blocks(
