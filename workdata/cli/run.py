@@ -11,6 +11,7 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from workdata.cli.home import open_instance
 from workdata.cli.render import print_summary
 from workdata.core.domain import Domain
 from workdata.core.log_recovery import recover_failure_logs
@@ -37,7 +38,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, domains: list[Domain]) -> int:
     """Run every pending file through its domain job; print the summary; exit code of the outcome."""
-    instance = dg.DagsterInstance.get()
+    instance = open_instance()
     # Whatever a killed earlier run left behind: its Dagster run, and CSV appends it never made.
     for run_id in reap_dead_cli_runs(instance, store):
         console.print(
@@ -61,7 +62,7 @@ def ingest_files(
     instance: dg.DagsterInstance | None = None,
 ) -> int:
     """Run exactly `files` through the Dagster jobs in few ranged runs; print the summary."""
-    instance = instance or dg.DagsterInstance.get()
+    instance = instance or open_instance()
     existing = {
         d: instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in {f.domain for f in files}
     }
