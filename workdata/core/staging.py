@@ -64,30 +64,20 @@ def stage_csv(
     folder: Path,
 ) -> StagedFile:
     """A large CSV staged block by block (read ahead on a helper thread), whatever its longest row."""
+
+    def staged(read: ReadOptions) -> StagedFile:
+        with closing(prefetched(iter_csv_chunks(path, read))) as blocks:
+            return stage_blocks(domain, blocks, file_key, file_hash, run, reference_dir, folder)
+
     try:
-        return _stage_read_ahead(domain, path, file_key, file_hash, run, reference_dir, options, folder)
+        return staged(options)
     except LineTooLongError as exc:
         if exc.block_bytes >= MAX_LINE_BYTES:
             raise
         # Small blocks keep memory low; a row longer than one is rare: read the file again in the
         # largest blocks (its rows.parquet is written anew) rather than refuse it.
         log.info("workdata: %s has a row over %d bytes; reading it again", file_key, exc.block_bytes)
-        wide = replace(options, block_bytes=MAX_LINE_BYTES)
-        return _stage_read_ahead(domain, path, file_key, file_hash, run, reference_dir, wide, folder)
-
-
-def _stage_read_ahead(
-    domain: Domain,
-    path: Path,
-    file_key: str,
-    file_hash: str,
-    run: RunContext,
-    reference_dir: Path | None,
-    options: ReadOptions,
-    folder: Path,
-) -> StagedFile:
-    with closing(prefetched(iter_csv_chunks(path, options))) as blocks:
-        return stage_blocks(domain, blocks, file_key, file_hash, run, reference_dir, folder)
+        return staged(replace(options, block_bytes=MAX_LINE_BYTES))
 
 
 def stage_blocks(

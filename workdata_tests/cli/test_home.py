@@ -2,24 +2,9 @@
 
 import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 from workdata.demo.files import make_rows, write_csv
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def workdata(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "workdata.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from workdata_tests.cli.test_cli import workdata
 
 
 def test_an_instance_missing_its_partitions_table_is_migrated(tmp_path):
