@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from workdata.cli.home import ensure_dagster_home
+from workdata.cli.home import ensure_dagster_home, open_instance
 from workdata.core.failure_log import rewrite_failures
 from workdata.core.open_store import open_store
 from workdata.core.session import is_session_id
@@ -85,12 +85,11 @@ def open_ui(host: str = "127.0.0.1", port: int = 3000) -> int:
     """`workdata ui`: `dagster dev` on the same instance and settings as the CLI."""
     settings = WorkdataSettings()
     home = ensure_dagster_home(settings)
-    import dagster as dg
-
     from workdata.defs.pools import ensure_writer_pool
 
-    # Partition launches and backfills from the UI queue runs too: their pool must exist first.
-    ensure_writer_pool(dg.DagsterInstance.get())
+    # Partition launches and backfills from the UI queue runs too: their pool must exist first (and the
+    # instance must be whole: a killed first run may have left it half made).
+    ensure_writer_pool(open_instance())
     Console().print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home})")
     os.execv(sys.executable, ui_command(host, port))
     return 0  # not reached
