@@ -26,7 +26,9 @@ def text_rows_as_json(rows: pd.DataFrame) -> pd.Series | None:
         pieces += [pa.scalar(key), _json_strings(values)]
     pieces.append(pa.scalar("}"))
     lines = pc.binary_join_element_wise(*pieces, "")
-    return pd.Series(lines.to_pandas().to_numpy(), index=rows.index, dtype="str")
+    built = lines.to_pandas()  # Arrow-backed text already: no round trip through Python strings
+    built.index = rows.index
+    return built
 
 
 def _json_strings(values: pa.Array) -> pa.Array:
