@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -30,7 +31,7 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Sequence | None = None) -> Cursor: ...
     def insert_arrow(self, table: str, rows: pa.Table) -> None: ...
-    def insert_parquet(self, table: str, path: Path) -> None: ...
+    def insert_parquet(self, table: str, path: Path, skip: np.ndarray) -> None: ...
     def lock(self, key: str) -> None: ...
 
 
@@ -63,13 +64,20 @@ class DuckConnection:
         self.raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")  # noqa: S608
         self.raw.unregister("incoming_rows")
 
-    def insert_parquet(self, table: str, path: Path) -> None:
-        """Bulk insert a staged Parquet file by column name; DuckDB streams it, never holding it whole."""
+    def insert_parquet(self, table: str, path: Path, skip: np.ndarray) -> None:
+        """Bulk insert a staged Parquet file by column name, less the rows whose _row_index is in `skip`;
+        DuckDB streams it, never holding it whole."""
         # Without these DuckDB buffers a large insert in memory (+350 MB for 1M rows); with them it
         # spills to disk beyond the limit, and the table's order is not needed (rows carry _row_index).
         self.raw.execute(f"SET memory_limit = '{INSERT_MEMORY_LIMIT}'")
         self.raw.execute("SET preserve_insertion_order = false")
-        self.raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [str(path)])  # noqa: S608
+        self.raw.register("skipped_rows", pa.table({"row": pa.array(skip, pa.int64())}))
+        self.raw.execute(
+            f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?) "  # noqa: S608
+            "WHERE _row_index NOT IN (SELECT row FROM skipped_rows)",
+            [str(path)],
+        )
+        self.raw.unregister("skipped_rows")
 
     def lock(self, key: str) -> None:
         """No-op: DuckDB has one writer per file, so a transaction already excludes every other."""

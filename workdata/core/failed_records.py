@@ -114,8 +114,13 @@ def to_arrow(records: pd.DataFrame) -> pa.Table:
 
 def top_reasons(records: pd.DataFrame, limit: int = 5) -> tuple[tuple[str, int], ...]:
     """The most frequent (error type, column, check) reasons with their counts."""
+    return most_frequent(reason_counts(records), limit)
+
+
+def reason_counts(records: pd.DataFrame) -> pd.Series:
+    """How many records give each reason ("error type column check"); counts of parts add up."""
     if records.empty:
-        return ()
+        return pd.Series([], dtype="int64")
     reason = (
         records["error_type"].astype(str)
         + " "
@@ -123,5 +128,15 @@ def top_reasons(records: pd.DataFrame, limit: int = 5) -> tuple[tuple[str, int],
         + " "
         + records["check"].fillna("").astype(str)
     )
-    counts = reason.value_counts().head(limit)
-    return tuple((str(k).strip(), int(v)) for k, v in counts.items())
+    return reason.str.strip().value_counts()
+
+
+def most_frequent(counts: pd.Series, limit: int = 5) -> tuple[tuple[str, int], ...]:
+    """The `limit` largest counts, ties by reason: the same answer however the counts were added up."""
+    ordered = sorted(((-int(v), str(k)) for k, v in counts.items()))[:limit]
+    return tuple((reason, -count) for count, reason in ordered)
+
+
+def first_failure(records: pd.DataFrame) -> str:
+    """The first record (records are in row order) as "row N: message"; empty without records."""
+    return f"row {records['row_index'].iloc[0]}: {records['message'].iloc[0]}" if len(records) else ""

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from filelock import FileLock
 
+from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FAILED_RECORD_COLUMNS
 
 # Cells a spreadsheet would run as a formula start with one of = + - @ TAB CR (OWASP CSV injection).
@@ -55,16 +56,21 @@ def append_failures(path: Path, records: pd.DataFrame) -> int:
         return append_locked(path, records)
 
 
-def append_locked(path: Path, records: pd.DataFrame) -> int:
-    """Append while the caller holds `locked(path)`; a line torn by a killed writer is dropped first."""
-    if records.empty:
+def append_locked(path: Path, records: pd.DataFrame | SpilledRecords) -> int:
+    """Append while the caller holds `locked(path)`; a line torn by a killed writer is dropped first.
+
+    Spilled records are written a slice at a time: a writer killed between slices leaves the ledger's
+    failure_log_written unset, and recovery replaces whatever lines of the file it had written.
+    """
+    if not len(records):
         return 0
     _drop_torn_tail(path)
-    needs_header = not path.exists() or path.stat().st_size == 0
-    text = csv_lines(records, header=needs_header)
-    # One write of whole lines while holding the lock: no torn or interleaved rows.
+    header = not path.exists() or path.stat().st_size == 0
+    # Whole lines while holding the lock: no torn or interleaved rows.
     with path.open("ab") as handle:
-        handle.write(text)
+        for part in [records] if isinstance(records, pd.DataFrame) else records.frames():
+            handle.write(csv_lines(part, header=header))
+            header = False
         handle.flush()
         os.fsync(handle.fileno())
     return len(records)

@@ -1,41 +1,92 @@
-"""Business keys seen in earlier blocks of a file, so duplicates are found file-wide in flat memory."""
+"""Business keys of earlier blocks of a file, in memory that does not grow with the file.
+
+A block's keys are checked against a Bloom filter (~1.5 bytes a key) and every key's 64-bit hash is
+appended to a file on disk. The filter never misses an earlier key but may name a few keys that were not
+seen (candidates); one pass over the hash file at the end tells the true repeats from those.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+_BITS_PER_KEY = 12
+_PAIR = np.dtype([("row", "<i8"), ("hash", "<u8")])
+_SHIFTS = np.array([40, 46, 52, 58], dtype=np.uint64)  # four 6-bit positions from the hash's top bits
+
+
+def key_hashes(keys: pd.DataFrame) -> np.ndarray:
+    """64-bit hashes of each row's key (equal keys, equal hashes; NA equals NA, as `duplicated` has it)."""
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
+
+
+class _Bloom:
+    """A blocked Bloom filter: each key sets four bits inside one 64-bit word (one cache line a key)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.added = capacity, 0
+        self.words = np.zeros(max(1, capacity * _BITS_PER_KEY // 64), dtype=np.uint64)
+
+    def _where(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        slots = hashes % np.uint64(len(self.words))
+        bits = (hashes[:, None] >> _SHIFTS) & np.uint64(63)
+        masks = np.bitwise_or.reduce(np.left_shift(np.uint64(1), bits), axis=1)
+        return slots.astype(np.int64), masks
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        slots, masks = self._where(hashes)
+        return (self.words[slots] & masks) == masks
+
+    def add(self, hashes: np.ndarray) -> None:
+        slots, masks = self._where(hashes)
+        np.bitwise_or.at(self.words, slots, masks)
+        self.added += len(hashes)
+
 
 class KeyTracker:
-    """Keys as 64-bit hashes in a few sorted runs (merged as they grow): 8 bytes a row, log-time lookups."""
+    """Which rows repeat a key of an earlier block: `add` names candidates, `repeats` confirms them."""
 
-    def __init__(self) -> None:
-        self._runs: list[np.ndarray] = []
+    def __init__(self, folder: Path, first_capacity: int = 1 << 20) -> None:
+        self._filters = [_Bloom(first_capacity)]
+        self._path = folder / "key_hashes.bin"
+        self._file = self._path.open("wb")
 
-    def check_and_add(self, keys: pd.DataFrame) -> np.ndarray:
-        """For each row, True when an earlier block held its key; then remember this block's keys."""
-        hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
-        # Searching in sorted order walks each run forwards: far fewer cache misses than random probes.
-        order = np.argsort(hashes, kind="stable")
-        ordered = hashes[order]
-        found = np.zeros(len(hashes), dtype=bool)
-        for run in self._runs:
-            positions = np.searchsorted(run, ordered).clip(max=len(run) - 1)
-            found |= run[positions] == ordered
-        seen = np.empty_like(found)
-        seen[order] = found
-        self._add(ordered)
-        return seen
+    def add(self, rows: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        """For each row (row number, key hash), True when an earlier block may hold its key; then keep it."""
+        maybe = np.zeros(len(hashes), dtype=bool)
+        for bloom in self._filters:
+            maybe |= bloom.contains(hashes)
+        self._remember(hashes)
+        pairs = np.empty(len(rows), dtype=_PAIR)
+        pairs["row"], pairs["hash"] = rows, hashes
+        pairs.tofile(self._file)
+        return maybe
 
-    def _add(self, hashes: np.ndarray) -> None:
+    def repeats(self, rows: np.ndarray, hashes: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+        """For each candidate, True when a row before it in the file has the same key hash."""
+        self._file.flush()
         if not len(hashes):
-            return
-        self._runs.append(hashes)
-        # Merge neighbours of similar size: at most log2(rows) runs are ever searched. The merged run is
-        # sorted in place and its parts dropped first, so a merge never holds more than two copies.
-        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
-            last, previous = self._runs.pop(), self._runs.pop()
-            merged = np.concatenate([previous, last])
-            del last, previous
-            merged.sort(kind="stable")  # timsort: two sorted runs merge in linear time
-            self._runs.append(merged)
+            return np.zeros(0, dtype=bool)
+        unique = np.unique(hashes)
+        first = np.full(len(unique), np.iinfo(np.int64).max, dtype=np.int64)
+        with self._path.open("rb") as stored:
+            while len(pairs := np.fromfile(stored, dtype=_PAIR, count=chunk)):
+                positions = np.searchsorted(unique, pairs["hash"]).clip(max=len(unique) - 1)
+                hit = unique[positions] == pairs["hash"]
+                np.minimum.at(first, positions[hit], pairs["row"][hit])
+        return first[np.searchsorted(unique, hashes)] < rows
+
+    def close(self) -> None:
+        """Close the hash file (the caller's folder is removed with it)."""
+        self._file.close()
+
+    def _remember(self, hashes: np.ndarray) -> None:
+        # A filter past its capacity would name ever more false candidates: the next one is twice as big.
+        last = self._filters[-1]
+        room = max(0, last.capacity - last.added)
+        last.add(hashes[:room])
+        if len(hashes) > room:
+            self._filters.append(_Bloom(2 * last.capacity))
+            self._remember(hashes[room:])

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import psycopg2
 import pyarrow as pa
@@ -71,10 +72,12 @@ class PgConnection:
             f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)", buffer
         )
 
-    def insert_parquet(self, table: str, path: Path) -> None:
-        """Bulk insert a staged Parquet file, one COPY per batch so memory stays bounded."""
+    def insert_parquet(self, table: str, path: Path, skip: np.ndarray) -> None:
+        """Bulk insert a staged Parquet file less the `skip` rows, one COPY per batch (bounded memory)."""
+        skipped = pa.array(skip, pa.int64())
         for batch in pq.ParquetFile(path).iter_batches(batch_size=100_000):
-            self.insert_arrow(table, pa.Table.from_batches([batch]))
+            kept = pc.invert(pc.is_in(batch["_row_index"], value_set=skipped))
+            self.insert_arrow(table, pa.Table.from_batches([batch]).filter(kept))
 
     def lock(self, key: str) -> None:
         """Hold a transaction-scoped advisory lock on `key`, so two writers of one file take turns."""

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from workdata.core.backoff import call_with_retry
 from workdata.core.domain import Domain
@@ -27,10 +28,12 @@ from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
 from workdata.core.readers import ReadOptions, read_raw
 from workdata.core.readers_stream import streamable
+from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FileStatus, Stage
 from workdata.core.row_outcome import outcome_json, row_outcome
 from workdata.core.skips import skip_reason
 from workdata.core.staging import check_block, stage_csv
+from workdata.core.store import StagedRows
 
 log = logging.getLogger(__name__)
 OUTCOME_LOGGER = "workdata.outcomes"
@@ -86,7 +89,7 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
 
 def _stage(
     domain: Domain, path: Path, key: str, file_hash: str, ingest: Ingest, options: ReadOptions, folder: str
-) -> tuple[FileOutcome, Path | None, pd.DataFrame]:
+) -> tuple[FileOutcome, StagedRows | None, SpilledRecords]:
     # Read, validate and stage block by block: memory is bounded by a block, not by the file.
     staged = stage_csv(domain, path, key, file_hash, ingest.run, ingest.reference_dir, options, Path(folder))
     checkpoint("after_read", key)
@@ -98,16 +101,25 @@ def _stage(
 
 
 def _commit(
-    domain: Domain, file_key: str, outcome: FileOutcome, good, records: pd.DataFrame, ingest: Ingest
+    domain: Domain,
+    file_key: str,
+    outcome: FileOutcome,
+    good,
+    records: pd.DataFrame | SpilledRecords,
+    ingest: Ingest,
 ) -> FileOutcome:
     """Commit the file's rows (a frame or a staged Parquet file) and failures, then write its CSV."""
     good = good if outcome.rows_loaded else None
     call_with_retry(
-        lambda: ingest.store.commit_file(outcome, ingest.run, good, to_arrow(records)),
+        lambda: ingest.store.commit_file(outcome, ingest.run, good, _failed(records)),
         lambda e: classify(e).dependency == "warehouse",
     )
     checkpoint("after_commit", file_key)
     return _log_failures(domain, file_key, outcome, records, ingest)
+
+
+def _failed(records: pd.DataFrame | SpilledRecords) -> pa.Table | SpilledRecords:
+    return to_arrow(records) if isinstance(records, pd.DataFrame) else records
 
 
 def _warn_drift(domain: Domain, file_key: str, extras: list[str]) -> None:

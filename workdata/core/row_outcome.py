@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from workdata.core.domain import Domain
 from workdata.core.errors import RejectedFileError, classify
-from workdata.core.failed_records import top_reasons
+from workdata.core.failed_records import first_failure, top_reasons
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.policy import decide
@@ -41,7 +43,10 @@ def row_outcome(
 ) -> FileOutcome:
     """The file's outcome from its row counts and failed records, as the domain's policy decides it."""
     failed = total - loaded
-    first = f"row {records['row_index'].iloc[0]}: {records['message'].iloc[0]}" if len(records) else ""
+    if isinstance(records, pd.DataFrame):
+        first, reasons = first_failure(records), top_reasons(records)
+    else:  # a large file's records, spilled to disk as its blocks were read
+        first, reasons = records.first_failure(), records.top_reasons()
     decision = decide(ingest.policy, total, failed, first)
     common = dict(
         domain=domain.name,
@@ -49,7 +54,7 @@ def row_outcome(
         file_hash=file_hash,
         rows_total=total,
         rows_failed=failed,
-        top_reasons=top_reasons(records),
+        top_reasons=reasons,
         failure_log_path=str(ingest.log_path) if failed else None,
     )
     if decision.status is not FileStatus.FAILED:

@@ -25,8 +25,9 @@ from workdata.core.prefetch import prefetched
 from workdata.core.readers import RawTable, ReadOptions
 from workdata.core.readers_csv import MAX_LINE_BYTES
 from workdata.core.readers_stream import iter_csv_chunks
-from workdata.core.records import FAILED_RECORD_COLUMNS
-from workdata.core.store import with_lineage
+from workdata.core.record_spill import SpilledRecords
+from workdata.core.repeated_keys import RepeatedKeys
+from workdata.core.store import StagedRows, with_lineage
 from workdata.core.store_schema import LINEAGE_COLUMNS
 from workdata.core.validation import ValidationResult, validate
 
@@ -46,8 +47,8 @@ _ARROW_TYPES = {
 class StagedFile:
     """What the blocks of one file added up to: staged good rows, failed records and counts."""
 
-    rows: Path | None
-    records: pd.DataFrame
+    rows: StagedRows | None
+    records: SpilledRecords
     rows_total: int
     rows_loaded: int
     extras: list[str]
@@ -65,9 +66,13 @@ def stage_csv(
 ) -> StagedFile:
     """A large CSV staged block by block (read ahead on a helper thread), whatever its longest row."""
 
+    expected_rows = path.stat().st_size // 100  # sizes the key filter; a wrong guess only costs time
+
     def staged(read: ReadOptions) -> StagedFile:
         with closing(prefetched(iter_csv_chunks(path, read))) as blocks:
-            return stage_blocks(domain, blocks, file_key, file_hash, run, reference_dir, folder)
+            return stage_blocks(
+                domain, blocks, file_key, file_hash, run, reference_dir, folder, expected_rows
+            )
 
     try:
         return staged(options)
@@ -88,21 +93,24 @@ def stage_blocks(
     run: RunContext,
     reference_dir: Path | None,
     folder: Path,
+    expected_rows: int = 1 << 20,
 ) -> StagedFile:
-    """Validate every block; good rows (with lineage) go to `folder`/rows.parquet, failures stay in memory."""
-    seen, records, extras = KeyTracker(), [], []
+    """Validate every block; good rows (with lineage) and failed records go to Parquet files in `folder`."""
+    keys = RepeatedKeys(domain, file_key, file_hash, run, KeyTracker(folder, max(expected_rows, 1024)))
+    records, extras = SpilledRecords(folder / "records.parquet"), []
     total = loaded = 0
     writer: pq.ParquetWriter | None = None
     schema = _schema(domain)
     # Parquet encoding runs without the GIL: one block is written while the next is validated.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background, closing(keys):
         written: Future | None = None
         try:
             for raw in blocks:
                 result, block_records, extras = check_block(
-                    domain, raw, file_key, file_hash, run, reference_dir, seen
+                    domain, raw, file_key, file_hash, run, reference_dir, hash_keys=True
                 )
-                records.append(block_records)
+                keys.check(raw, result)
+                records.add(block_records)
                 total, loaded = total + raw.rows_total, loaded + len(result.good)
                 if len(result.good):
                     rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
@@ -119,9 +127,11 @@ def stage_blocks(
                 wait([written])
             if writer is not None:
                 writer.close()
-    merged = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=FAILED_RECORD_COLUMNS)
-    merged = merged.sort_values(["row_index", "error_type", "column"], kind="stable").reset_index(drop=True)
-    return StagedFile(folder / "rows.parquet" if writer else None, merged, total, loaded, extras)
+        repeats, skip = keys.repeats()
+    records.add(repeats, late=True)
+    records.close()
+    staged = StagedRows(folder / "rows.parquet", skip) if writer else None
+    return StagedFile(staged, records, total, loaded - len(skip), extras)
 
 
 def check_block(
@@ -131,13 +141,13 @@ def check_block(
     file_hash: str,
     run: RunContext,
     reference_dir: Path | None,
-    seen: KeyTracker | None = None,
+    hash_keys: bool = False,
 ) -> tuple[ValidationResult, pd.DataFrame, list[str]]:
     """One block (or a whole small file): canonical headers, validation (references retried), failed
     records; returns the validation result, the records and the unknown extra columns."""
     raw.frame, extras = apply_aliases(domain, raw.frame)
     result = call_with_retry(
-        lambda: validate(domain, raw.frame, reference_dir, seen),
+        lambda: validate(domain, raw.frame, reference_dir, hash_keys),
         lambda e: isinstance(e, ReferenceUnavailableError),
     )
     records = build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run)

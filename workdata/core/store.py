@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -12,6 +14,7 @@ from workdata.core.connect import Connection, Connector
 from workdata.core.domain import Domain
 from workdata.core.faults import checkpoint
 from workdata.core.outcome import FileOutcome, RunContext
+from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FAILED_RECORD_COLUMNS
 from workdata.core.session import utc_now
 from workdata.core.store_schema import LEDGER_FIELDS, quote_identifier, schema_changes
@@ -28,6 +31,14 @@ _INSERT_ATTEMPT = (
     f"INSERT INTO file_attempts ({', '.join(LEDGER_FIELDS)}, finished_at) "
     f"VALUES ({', '.join('?' * (len(LEDGER_FIELDS) + 1))})"
 )
+
+
+@dataclass(frozen=True)
+class StagedRows:
+    """Good rows staged in a Parquet file with their lineage, less the `skip` row numbers found bad later."""
+
+    path: Path
+    skip: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 class Store:
@@ -104,15 +115,15 @@ class Store:
         self,
         outcome: FileOutcome,
         run: RunContext,
-        good: pd.DataFrame | Path | None,
-        failed: pa.Table | None,
+        good: pd.DataFrame | StagedRows | None,
+        failed: pa.Table | SpilledRecords | None,
         *,
         replace_rows: bool = True,
         count_attempt: bool = True,
     ) -> None:
         """Replace the file's rows and failures and upsert its ledger row, all in one transaction.
 
-        `good` is a frame of typed rows, or a Parquet file of rows already staged with their lineage.
+        `good` is a frame of typed rows, or rows already staged in a Parquet file with their lineage.
         With replace_rows=False only the ledger is written (a transient failure keeps old rows).
         """
         table = quote_identifier(outcome.domain)
@@ -143,12 +154,12 @@ class Store:
         table: str,
         outcome: FileOutcome,
         run: RunContext,
-        good: pd.DataFrame | Path | None,
-        failed: pa.Table | None,
+        good: pd.DataFrame | StagedRows | None,
+        failed: pa.Table | SpilledRecords | None,
     ) -> None:
         conn.execute(f"DELETE FROM {table} WHERE _source_file = ?", [outcome.file_path])
-        if isinstance(good, Path):
-            conn.insert_parquet(table, good)
+        if isinstance(good, StagedRows):
+            conn.insert_parquet(table, good.path, good.skip)
         elif good is not None and len(good):
             rows = with_lineage(good, outcome.file_path, outcome.file_hash, run.run_id, outcome.sheet)
             conn.insert_arrow(table, rows)
@@ -157,7 +168,8 @@ class Store:
             [outcome.domain, outcome.file_path, run.session_id],
         )
         if failed is not None and failed.num_rows:
-            conn.insert_arrow("failed_records", failed)
+            for part in [failed] if isinstance(failed, pa.Table) else failed.tables():
+                conn.insert_arrow("failed_records", part)
 
     def record_attempt(self, outcome: FileOutcome, run: RunContext) -> None:
         """Record a skip in the attempt history without touching the file's state."""

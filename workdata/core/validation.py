@@ -14,9 +14,18 @@ from workdata.core.builtin_checks import check_output
 from workdata.core.conversion import convert, empty_failures, make_failures
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
-from workdata.core.key_tracker import KeyTracker
+from workdata.core.key_tracker import key_hashes
 from workdata.core.records import ErrorType
 from workdata.core.references import load_reference
+
+
+@dataclass(frozen=True)
+class BlockKeys:
+    """Every row's business-key hash, and which rows repeat a key of an earlier row of the same block."""
+
+    rows: np.ndarray
+    hashes: np.ndarray
+    repeated: np.ndarray
 
 
 @dataclass
@@ -25,6 +34,7 @@ class ValidationResult:
 
     good: pd.DataFrame
     failures: pd.DataFrame
+    keys: BlockKeys | None = None
 
     @property
     def failed_rows(self) -> int:
@@ -43,26 +53,32 @@ def validate(
     domain: Domain,
     raw: pd.DataFrame,
     reference_dir: Path | None = None,
-    seen_keys: KeyTracker | None = None,
+    hash_keys: bool = False,
 ) -> ValidationResult:
     """Every row ends up in `good` or has at least one record in `failures`.
 
-    `seen_keys` carries business keys across the blocks of one file, so a key repeated in a later block
-    is a duplicate as it would be in the whole file.
+    With `hash_keys` the result carries every row's business-key hash, so the caller can find keys
+    repeated across the blocks of one file.
     """
     check_columns(domain, raw)
     typed, conversion_failures = convert(domain, raw)
+    repeated, duplicates = _duplicate_keys(domain, typed)
     failures = pd.concat(
         [
             conversion_failures,
-            _pandera_failures(domain, typed, seen_keys),
+            _pandera_failures(domain, typed),
+            duplicates,
             _reference_failures(domain, typed, reference_dir),
         ],
         ignore_index=True,
     )
     bad = typed.index.isin(failures["row_index"].unique())
     good = _enrich(domain, typed.iloc[np.flatnonzero(~bad)], reference_dir)
-    return ValidationResult(good=_cast(domain, good), failures=failures)
+    keys = None
+    if hash_keys and repeated is not None:
+        hashes = key_hashes(typed[list(domain.business_key)])
+        keys = BlockKeys(typed.index.to_numpy(dtype=np.int64), hashes, repeated)
+    return ValidationResult(good=_cast(domain, good), failures=failures, keys=keys)
 
 
 @cache
@@ -71,7 +87,7 @@ def _schema(domain: Domain) -> pa.DataFrameSchema:
     return domain.pandera_schema
 
 
-def _pandera_failures(domain: Domain, typed: pd.DataFrame, seen_keys: KeyTracker | None) -> pd.DataFrame:
+def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
     # Each check of the schema runs through pandera's own check backend on its already-typed column;
     # skipping the container machinery (dtype, nullability: settled by the converter) is what makes it fast.
     schema = _schema(domain)
@@ -80,7 +96,6 @@ def _pandera_failures(domain: Domain, typed: pd.DataFrame, seen_keys: KeyTracker
         if name in typed:
             parts += [_failures_of(check, typed[name], name) for check in column.checks]
     parts += [_failures_of(check, typed, "DataFrameSchema") for check in schema.checks]
-    parts.append(_duplicate_keys(domain, typed, seen_keys))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -103,16 +118,19 @@ def _failures_of(check: pa.Check, data: pd.Series | pd.DataFrame, column: str) -
     return make_failures(failing, ErrorType.VALIDATION_FAILED, column, label, messages)
 
 
-def _duplicate_keys(domain: Domain, typed: pd.DataFrame, seen_keys: KeyTracker | None) -> pd.DataFrame:
+def _duplicate_keys(domain: Domain, typed: pd.DataFrame) -> tuple[np.ndarray | None, pd.DataFrame]:
     key = list(domain.business_key)
     if not key or not set(key) <= set(typed.columns):
-        return empty_failures()
-    repeated = typed.duplicated(subset=key, keep="first")
-    if seen_keys is not None:
-        repeated |= seen_keys.check_and_add(typed[key])
-    label = ", ".join(key)
+        return None, empty_failures()
+    repeated = typed.duplicated(subset=key, keep="first").to_numpy()
+    return repeated, duplicate_key_failures(domain, typed.index[repeated])
+
+
+def duplicate_key_failures(domain: Domain, rows: pd.Index) -> pd.DataFrame:
+    """The failure of rows whose business key an earlier row of the file already had."""
+    label = ", ".join(domain.business_key)
     return make_failures(
-        typed.index[repeated.to_numpy()],
+        rows,
         ErrorType.VALIDATION_FAILED,
         label,
         "unique_business_key",

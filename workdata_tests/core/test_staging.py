@@ -66,6 +66,10 @@ def test_a_business_key_repeated_in_a_later_block_is_a_duplicate(tmp_path):
     failed = store.failed_records()
     assert list(failed["row_index"]) == [401, 402]
     assert set(failed["check"]) == {"unique_business_key"}
+    assert rows[3]["customer_name"] in failed["raw_data"].iloc[0]
+    with store.connect() as conn:
+        loaded = conn.execute("SELECT count(*), max(_row_index) FROM annuity_income").fetchone()
+    assert loaded == (400, 400)  # staged as good in their block, left out at commit
 
 
 @pytest.mark.parametrize("block", [1024, 4096, 65536])

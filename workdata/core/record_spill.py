@@ -1,0 +1,79 @@
+"""A large file's failed records on disk as its blocks are read, so memory does not grow with the file;
+read back in row order, a slice at a time, for the commit and the failure log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workdata.core.failed_records import most_frequent, reason_counts, to_arrow
+
+_ORDER = ["row_index", "error_type", "column"]
+
+
+class SpilledRecords:
+    """Failed records in row order in a Parquet file, plus the few found at the file's end in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.num_rows = path, 0
+        self._writer: pq.ParquetWriter | None = None
+        self._late = pd.DataFrame()
+        self._counts = pd.Series([], dtype="int64")
+        self._first: tuple | None = None  # (row, type, column, message) of the lowest record so far
+
+    def add(self, records: pd.DataFrame, late: bool = False) -> None:
+        """Keep one block's records (in row order, after the earlier blocks'), or `late` ones of any row."""
+        if not len(records):
+            return
+        self.num_rows += len(records)
+        self._counts = self._counts.add(reason_counts(records), fill_value=0).astype("int64")
+        # Plain values: a one-row slice of the frame would keep the whole block's text buffers alive.
+        top = records.iloc[0]
+        first = (int(top["row_index"]), str(top["error_type"]), str(top["column"]), str(top["message"]))
+        self._first = first if self._first is None else min(self._first, first)
+        if late:
+            self._late = pd.concat([self._late, records]).sort_values(_ORDER, kind="stable")
+            return
+        table = to_arrow(records)
+        self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, compression="lz4")
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        """Finish the Parquet file (before reading it back)."""
+        if self._writer is not None:
+            self._writer.close()
+
+    def __len__(self) -> int:
+        return self.num_rows
+
+    def first_failure(self) -> str:
+        """The record of the lowest row, as "row N: message"."""
+        return "" if self._first is None else f"row {self._first[0]}: {self._first[3]}"
+
+    def top_reasons(self, limit: int = 5) -> tuple[tuple[str, int], ...]:
+        """The most frequent reasons over all records."""
+        return most_frequent(self._counts, limit)
+
+    def frames(self, rows: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Every record in row order, about `rows` at a time (Arrow-backed text)."""
+        late = self._late
+        if self._writer is not None:
+            for batch in pq.ParquetFile(self.path).iter_batches(batch_size=rows):
+                frame = batch.to_pandas()  # Arrow-backed text, as the records were
+                if not len(late):
+                    yield frame
+                    continue
+                last = frame["row_index"].iloc[-1]  # its records may go on in the next batch: not due yet
+                due, late = late[late["row_index"] < last], late[late["row_index"] >= last]
+                yield pd.concat([frame, due]).sort_values(_ORDER, kind="stable") if len(due) else frame
+        if len(late):
+            yield late
+
+    def tables(self, rows: int = 50_000) -> Iterator[pa.Table]:
+        """Every record as Arrow tables ready for the database, about `rows` at a time."""
+        for frame in self.frames(rows):
+            yield to_arrow(frame)
