@@ -72,11 +72,8 @@ class DuckConnection:
         self.raw.execute(f"SET memory_limit = '{INSERT_MEMORY_LIMIT}'")
         self.raw.execute("SET preserve_insertion_order = false")
         self.raw.register("skipped_rows", pa.table({"row": pa.array(skip, pa.int64())}))
-        self.raw.execute(
-            f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?) "  # noqa: S608
-            "WHERE _row_index NOT IN (SELECT row FROM skipped_rows)",
-            [str(path)],
-        )
+        leave_out = " WHERE _row_index NOT IN (SELECT row FROM skipped_rows)" if len(skip) else ""
+        self.raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?){leave_out}", [str(path)])  # noqa: S608
         self.raw.unregister("skipped_rows")
 
     def lock(self, key: str) -> None:

@@ -76,8 +76,10 @@ class PgConnection:
         """Bulk insert a staged Parquet file less the `skip` rows, one COPY per batch (bounded memory)."""
         skipped = pa.array(skip, pa.int64())
         for batch in pq.ParquetFile(path).iter_batches(batch_size=100_000):
-            kept = pc.invert(pc.is_in(batch["_row_index"], value_set=skipped))
-            self.insert_arrow(table, pa.Table.from_batches([batch]).filter(kept))
+            rows = pa.Table.from_batches([batch])
+            if len(skip):
+                rows = rows.filter(pc.invert(pc.is_in(batch["_row_index"], value_set=skipped)))
+            self.insert_arrow(table, rows)
 
     def lock(self, key: str) -> None:
         """Hold a transaction-scoped advisory lock on `key`, so two writers of one file take turns."""

@@ -39,10 +39,12 @@ class DomainPolicy(BaseModel):
     # CSV files of at least this size are read, validated and staged in blocks (flat memory); the
     # file still commits as a whole. A file with a row longer than a block is read again in 16 MB blocks;
     # pyarrow's reader buffers far more than one block when blocks are large (134 MB file, whole path:
-    # 827 MB peak RSS at 4 MB / 200k rows, 573 MB at 1 MB / 100k, ~0.2 s slower per 1M rows).
+    # 827 MB peak RSS at 4 MB / 200k rows, 573 MB at 1 MB / 100k). With keys and failed records off the
+    # heap, 50k rows keep a 1 GB file under 512 MB (537 / 567 MB at 100k, 485 / 484 at 50k for 134 MB /
+    # 1.07 GB), at ~0.3 s more per 1M rows with 1-10% bad rows.
     stream_over_mb: float = Field(64, ge=0)
     stream_block_mb: float = Field(1, gt=0)
-    stream_batch_rows: int = Field(100_000, ge=1)  # rows validated together (several blocks)
+    stream_batch_rows: int = Field(50_000, ge=1)  # rows validated together (several blocks)
 
     @model_validator(mode="after")
     def _ordered(self) -> DomainPolicy:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workdata.core.connect import Connection
 from workdata.core.failed_records import most_frequent, reason_counts, to_arrow
 
 _ORDER = ["row_index", "error_type", "column"]
@@ -58,7 +59,7 @@ class SpilledRecords:
         """The most frequent reasons over all records."""
         return most_frequent(self._counts, limit)
 
-    def frames(self, rows: int = 50_000) -> Iterator[pd.DataFrame]:
+    def frames(self, rows: int = 10_000) -> Iterator[pd.DataFrame]:
         """Every record in row order, about `rows` at a time (Arrow-backed text)."""
         late = self._late
         if self._writer is not None:
@@ -73,7 +74,11 @@ class SpilledRecords:
         if len(late):
             yield late
 
-    def tables(self, rows: int = 50_000) -> Iterator[pa.Table]:
-        """Every record as Arrow tables ready for the database, about `rows` at a time."""
-        for frame in self.frames(rows):
-            yield to_arrow(frame)
+    def insert_into(self, conn: Connection) -> None:
+        """Insert every record into failed_records: the database reads the Parquet file itself."""
+        # Not through Arrow slices: DuckDB keeps inserted Arrow buffers alive until the transaction ends,
+        # so slices would add up to every record in memory at once.
+        if self._writer is not None:
+            conn.insert_parquet("failed_records", self.path, np.zeros(0, dtype=np.int64))
+        if len(self._late):
+            conn.insert_arrow("failed_records", to_arrow(self._late))

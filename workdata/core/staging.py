@@ -120,6 +120,8 @@ def stage_blocks(
                     if written is not None:
                         written.result()  # one write at a time, in order; its error surfaces here
                     written = background.submit(writer.write_table, rows)
+                # Not kept alive while the next block is validated: memory holds one block's work.
+                del raw, result, block_records
             if written is not None:
                 written.result()
         finally:

@@ -157,19 +157,20 @@ class Store:
         good: pd.DataFrame | StagedRows | None,
         failed: pa.Table | SpilledRecords | None,
     ) -> None:
+        conn.execute(
+            "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
+            [outcome.domain, outcome.file_path, run.session_id],
+        )
+        if isinstance(failed, SpilledRecords):
+            failed.insert_into(conn)
+        elif failed is not None and failed.num_rows:
+            conn.insert_arrow("failed_records", failed)
         conn.execute(f"DELETE FROM {table} WHERE _source_file = ?", [outcome.file_path])
         if isinstance(good, StagedRows):
             conn.insert_parquet(table, good.path, good.skip)
         elif good is not None and len(good):
             rows = with_lineage(good, outcome.file_path, outcome.file_hash, run.run_id, outcome.sheet)
             conn.insert_arrow(table, rows)
-        conn.execute(
-            "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
-            [outcome.domain, outcome.file_path, run.session_id],
-        )
-        if failed is not None and failed.num_rows:
-            for part in [failed] if isinstance(failed, pa.Table) else failed.tables():
-                conn.insert_arrow("failed_records", part)
 
     def record_attempt(self, outcome: FileOutcome, run: RunContext) -> None:
         """Record a skip in the attempt history without touching the file's state."""

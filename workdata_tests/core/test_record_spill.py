@@ -4,8 +4,10 @@ import pandas as pd
 
 from workdata.core.failed_records import first_failure, top_reasons
 from workdata.core.failure_log import append_locked
+from workdata.core.open_store import open_store
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FAILED_RECORD_COLUMNS
+from workdata.core.settings import WorkdataSettings
 
 
 def _records(rows, check="in_range") -> pd.DataFrame:
@@ -42,7 +44,17 @@ def test_spilled_records_come_back_in_row_order_in_any_slice_size(tmp_path):
         back = pd.concat(list(spill.frames(rows)), ignore_index=True)
         assert back["row_index"].tolist() == whole["row_index"].tolist(), rows
         assert sorted(map(tuple, back.to_numpy().tolist())) == sorted(map(tuple, whole.to_numpy().tolist()))
-    assert len(spill) == len(whole) == sum(t.num_rows for t in spill.tables(3))
+    assert len(spill) == len(whole)
+
+
+def test_spilled_records_go_into_the_database_whole(tmp_path):
+    spill, whole = _spill(tmp_path)
+    store = open_store(WorkdataSettings(home=tmp_path / "wd"))
+    with store.connect() as conn:
+        spill.insert_into(conn)
+    stored = store.failed_records().sort_values(["row_index", "check"]).reset_index(drop=True)
+    expected = whole[list(FAILED_RECORD_COLUMNS)]
+    pd.testing.assert_frame_equal(stored, expected, check_dtype=False)
 
 
 def test_spilled_records_summarise_as_the_whole_frame(tmp_path):
