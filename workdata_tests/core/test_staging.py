@@ -16,6 +16,7 @@ from workdata.core.settings import WorkdataSettings
 from workdata.demo.files import make_rows, write_csv, write_demo
 from workdata.domains import DOMAINS
 from workdata_tests.conftest import TEST_BIG_ROWS
+from workdata_tests.pg import BACKENDS
 
 # Blocks of 8 KB validated 100+ rows at a time: every demo CSV is cut into many blocks and batches, rows
 # and quoted newlines across their edges.
@@ -54,12 +55,12 @@ def test_blocks_and_whole_files_end_in_the_same_state(tmp_path):
         pd.testing.assert_frame_equal(block_tables[name], table, check_dtype=False)
 
 
-def test_a_business_key_repeated_in_a_later_block_is_a_duplicate(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_a_business_key_repeated_in_a_later_block_is_a_duplicate(tmp_path, store):
     rows = make_rows("annuity_income", 7, "2024-10", 400)
     write_csv(tmp_path / "f.csv", [*rows, rows[3], rows[0]])
     options = ReadOptions(block_bytes=2048, batch_rows=50)
     assert len(list(iter_csv_chunks(tmp_path / "f.csv", options))) > 5
-    store = open_store(WorkdataSettings(home=tmp_path / "wd"))
     ingest = Ingest(store, RUN, tmp_path / "log.csv", policy=IN_BLOCKS)
     outcome = process_file(DOMAINS["annuity_income"], tmp_path / "f.csv", "f.csv", ingest)
     assert (outcome.rows_loaded, outcome.rows_failed) == (400, 2)
