@@ -57,8 +57,7 @@ def build_failed_records(
         attempt=run.attempt,
         file_hash=file_hash,
     )
-    # Arrow-backed text: a large file's records stay in memory until its commit, at a third of the size
-    # of Python string objects.
+    # Arrow-backed text: a third of the size of Python string objects, and written to Parquet as is.
     text = {name: "str" for name in records.columns if name not in ("row_index", "attempt")}
     records = records.astype({"row_index": "int64", "attempt": "int64", **text})
     records = records.sort_values(["row_index", "error_type", "column"], kind="stable")

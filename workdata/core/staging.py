@@ -1,5 +1,5 @@
-"""A large file block by block: each block validated, its good rows staged in a Parquet file on disk and
-its failed records kept; the store then commits the staged rows in one transaction, as for a small file."""
+"""A large file block by block: each block validated, its good rows and failed records staged in Parquet
+files on disk; the store then commits both in one transaction, as for a small file."""
 
 from __future__ import annotations
 
