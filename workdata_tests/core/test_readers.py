@@ -3,9 +3,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workdata.core.errors import MalformedFileError
 from workdata.core.readers import read_raw
+from workdata.core.readers_csv import holds_replacement
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -84,3 +87,18 @@ def test_a_short_row_with_undecodable_bytes_is_still_captured(tmp_path):
     assert list(raw.frame.index) == [1, 3]
     [bad] = raw.malformed
     assert bad.row_index == 2 and "undecodable" in bad.reason
+
+
+CELL_TEXT = st.text(st.sampled_from(["a", "é", "\ufffd", "中", ",", "\U0001f600"]), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(CELL_TEXT), st.data())
+def test_cells_holding_a_replacement_character_are_found_in_any_chunks_and_slices(values, data):
+    column = pa.array(values, pa.string())
+    cut = data.draw(st.integers(0, len(values)))
+    chunked = pa.chunked_array([column.slice(0, cut), column.slice(cut)], type=pa.string())
+    start = data.draw(st.integers(0, len(values)))
+    part = chunked.slice(start, data.draw(st.integers(0, len(values))))
+    expected = ["\ufffd" in v for v in values[start : start + len(part)]]
+    assert holds_replacement(part).tolist() == expected
