@@ -1,4 +1,4 @@
-"""Every figure of the performance goals in one command (`./dev bench`); takes 15-25 minutes.
+"""Every figure of the performance goals in one command (`./dev bench`); takes about 8 minutes.
 
 speed (1M rows, 1% bad) and recall; 10% vs 0% bad rows; peak RSS at ~100 MB and ~1 GB; the retry
 sensor's tick over 10,000 partitions; a 1,000-file backlog through the real daemon.
