@@ -22,7 +22,7 @@ class SpilledRecords:
     def __init__(self, path: Path) -> None:
         self.path, self.num_rows = path, 0
         self._writer: pq.ParquetWriter | None = None
-        self._late = pd.DataFrame()
+        self._late: pd.DataFrame | None = None
         self._counts = pd.Series([], dtype="int64")
         self._first: tuple | None = None  # (row, type, column, message) of the lowest record so far
 
@@ -37,14 +37,15 @@ class SpilledRecords:
         first = (int(top["row_index"]), str(top["error_type"]), str(top["column"]), str(top["message"]))
         self._first = first if self._first is None else min(self._first, first)
         if late:
-            self._late = pd.concat([self._late, records]).sort_values(_ORDER, kind="stable")
+            late_ones = records if self._late is None else pd.concat([self._late, records])
+            self._late = late_ones.sort_values(_ORDER, kind="stable")
             return
         table = to_arrow(records)
         self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, compression="lz4")
         self._writer.write_table(table)
 
     def close(self) -> None:
-        """Finish the Parquet file (before reading it back)."""
+        """Finish the Parquet file (before reading it back; `late` records may still be added)."""
         if self._writer is not None:
             self._writer.close()
 
@@ -65,13 +66,13 @@ class SpilledRecords:
         if self._writer is not None:
             for batch in pq.ParquetFile(self.path).iter_batches(batch_size=rows):
                 frame = batch.to_pandas()  # Arrow-backed text, as the records were
-                if not len(late):
+                if late is None or not len(late):
                     yield frame
                     continue
                 last = frame["row_index"].iloc[-1]  # its records may go on in the next batch: not due yet
                 due, late = late[late["row_index"] < last], late[late["row_index"] >= last]
                 yield pd.concat([frame, due]).sort_values(_ORDER, kind="stable") if len(due) else frame
-        if len(late):
+        if late is not None and len(late):
             yield late
 
     def insert_into(self, conn: Connection) -> None:
@@ -80,5 +81,5 @@ class SpilledRecords:
         # so slices would add up to every record in memory at once.
         if self._writer is not None:
             conn.insert_parquet("failed_records", self.path, np.zeros(0, dtype=np.int64))
-        if len(self._late):
+        if self._late is not None:
             conn.insert_arrow("failed_records", to_arrow(self._late))

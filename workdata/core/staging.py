@@ -102,7 +102,11 @@ def stage_blocks(
     writer: pq.ParquetWriter | None = None
     schema = _schema(domain)
     # Parquet encoding runs without the GIL: one block is written while the next is validated.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background, closing(keys):
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background,
+        closing(keys),
+        closing(records),  # the Parquet files are finished, or closed on error, before anything reads them
+    ):
         written: Future | None = None
         try:
             for raw in blocks:
@@ -131,7 +135,6 @@ def stage_blocks(
                 writer.close()
         repeats, skip = keys.repeats()
     records.add(repeats, late=True)
-    records.close()
     staged = StagedRows(folder / "rows.parquet", skip) if writer else None
     return StagedFile(staged, records, total, loaded - len(skip), extras)
 

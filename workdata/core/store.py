@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ class StagedRows:
     """Good rows staged in a Parquet file with their lineage, less the `skip` row numbers found bad later."""
 
     path: Path
-    skip: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    skip: np.ndarray
 
 
 class Store:
@@ -161,6 +161,7 @@ class Store:
             "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
             [outcome.domain, outcome.file_path, run.session_id],
         )
+        # Failed records before the rows: their memory is freed before the database's buffers fill.
         if isinstance(failed, SpilledRecords):
             failed.insert_into(conn)
         elif failed is not None and failed.num_rows:
