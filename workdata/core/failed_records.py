@@ -138,4 +138,9 @@ def most_frequent(counts: pd.Series, limit: int = 5) -> tuple[tuple[str, int], .
 
 def first_failure(records: pd.DataFrame) -> str:
     """The first record (records are in row order) as "row N: message"; empty without records."""
-    return f"row {records['row_index'].iloc[0]}: {records['message'].iloc[0]}" if len(records) else ""
+    return failure_line(records["row_index"].iloc[0], records["message"].iloc[0]) if len(records) else ""
+
+
+def failure_line(row_index: int, message: str) -> str:
+    """One failure as the outcome quotes it: "row N: message"."""
+    return f"row {row_index}: {message}"

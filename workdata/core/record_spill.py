@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from workdata.core.connect import Connection
-from workdata.core.failed_records import most_frequent, reason_counts, to_arrow
+from workdata.core.failed_records import failure_line, most_frequent, reason_counts, to_arrow
 
 _ORDER = ["row_index", "error_type", "column"]
 
@@ -54,7 +54,7 @@ class SpilledRecords:
 
     def first_failure(self) -> str:
         """The record of the lowest row, as "row N: message"."""
-        return "" if self._first is None else f"row {self._first[0]}: {self._first[3]}"
+        return "" if self._first is None else failure_line(self._first[0], self._first[3])
 
     def top_reasons(self, limit: int = 5) -> tuple[tuple[str, int], ...]:
         """The most frequent reasons over all records."""
