@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -17,31 +18,60 @@ _NUMERIC = {
     "H": (pc.hour, 2),
     "M": (pc.minute, 2),
 }  # not %S: Arrow writes nanosecond timestamps' seconds with a fraction
+# What pandas' regex for a numeric directive can take (%d takes " 1"; \d is any Unicode digit), and
+# for whitespace in a format (Python's \s is Unicode whitespace): a superset, written for RE2.
+_DIGITS = r"[\p{Nd} ]+"
+_SPACE = r"[\t-\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
+_DIGIT_DIRECTIVES = {*_NUMERIC, "S", "y"}
+_NAT = np.datetime64("NaT", "ns")
 
 
 def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """`text` parsed by the first of `formats` that takes each value exactly; NaT where none does."""
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    values = pa.array(text, type=pa.string(), from_pandas=True)
+    parsed = np.full(len(values), _NAT)
+    todo = np.flatnonzero(np.asarray(values.is_valid()))
     for fmt in formats:
-        todo = parsed.isna() & text.notna()
-        if not todo.any():
+        if not len(todo):
             break
-        parsed[todo] = _parse_format(text[todo], fmt)
-    return parsed
+        found = _parse_format(values.take(todo), fmt)
+        parsed[todo] = found
+        todo = todo[np.isnat(found)]
+    return pd.Series(parsed, index=text.index, dtype="datetime64[ns]")
 
 
-def _parse_format(text: pd.Series, fmt: str) -> pd.Series:
+def _parse_format(values: pa.Array, fmt: str) -> np.ndarray:
     # Arrow parses fast but rolls impossible dates over (2024-02-30 -> 03-01) and takes unpadded or padded
     # forms alike: its result counts only where writing it back gives the text exactly. Every other
-    # value gets pandas' exact parse, so the outcome is pandas' either way.
-    values = pa.array(text, type=pa.string(), from_pandas=True)
+    # value that could match the format gets pandas' exact parse, so the outcome is pandas' either way.
     fast = pc.strptime(values, format=fmt, unit="ns", error_is_null=True)
-    exact = pc.fill_null(pc.equal(written_back(fast, fmt), values), False)
-    result = pd.Series(np.asarray(fast.cast(pa.timestamp("ns"))), index=text.index, dtype="datetime64[ns]")
-    again = ~np.asarray(exact, dtype=bool)
+    exact = np.asarray(pc.fill_null(pc.equal(written_back(fast, fmt), values), False), dtype=bool)
+    result = np.where(exact, np.asarray(fast.cast(pa.timestamp("ns"))), _NAT)
+    again = ~exact
+    pattern = _plausible(fmt)
+    if pattern is not None and again.any():
+        # Text that cannot match (garbage, another format's separators) skips pandas' slow per-value path.
+        again &= np.asarray(pc.fill_null(pc.match_substring_regex(values, pattern), False), dtype=bool)
     if again.any():
-        result[again] = in_range(pd.to_datetime(text[again], format=fmt, errors="coerce"))
+        rows = np.flatnonzero(again)
+        text = pd.Series(values.take(rows).to_pylist(), dtype="str")
+        result[rows] = in_range(pd.to_datetime(text, format=fmt, errors="coerce")).to_numpy()
     return result
+
+
+@cache
+def _plausible(fmt: str) -> str | None:
+    """A pattern every text pandas could parse by `fmt` matches (None when the format has a directive
+    that is not a number, such as %b)."""
+    parts = []
+    for piece in re.split(r"(%.)", fmt):
+        if piece.startswith("%"):
+            if piece[1:] not in _DIGIT_DIRECTIVES:
+                return None
+            parts.append(_DIGITS)
+        else:
+            parts += [_SPACE if char.isspace() else re.escape(char) for char in piece]
+    return "(?i)^" + "".join(parts) + "$"
 
 
 def in_range(parsed: pd.Series) -> pd.Series:

@@ -21,7 +21,7 @@ from workdata.core.failed_records import build_failed_records
 from workdata.core.headers import apply_aliases
 from workdata.core.key_tracker import KeyTracker
 from workdata.core.outcome import RunContext
-from workdata.core.prefetch import prefetched
+from workdata.core.prefetch import mapped_in_order, prefetched
 from workdata.core.readers import RawTable, ReadOptions
 from workdata.core.readers_csv import MAX_LINE_BYTES
 from workdata.core.readers_stream import iter_csv_chunks
@@ -71,7 +71,15 @@ def stage_csv(
     def staged(read: ReadOptions) -> StagedFile:
         with closing(prefetched(iter_csv_chunks(path, read))) as blocks:
             return stage_blocks(
-                domain, blocks, file_key, file_hash, run, reference_dir, folder, expected_rows
+                domain,
+                blocks,
+                file_key,
+                file_hash,
+                run,
+                reference_dir,
+                folder,
+                expected_rows,
+                read.check_threads,
             )
 
     try:
@@ -94,6 +102,7 @@ def stage_blocks(
     reference_dir: Path | None,
     folder: Path,
     expected_rows: int = 1 << 20,
+    threads: int = 1,
 ) -> StagedFile:
     """Validate every block; good rows (with lineage) and failed records go to Parquet files in `folder`."""
     keys = RepeatedKeys(domain, file_key, file_hash, run, KeyTracker(folder, max(expected_rows, 1024)))
@@ -101,31 +110,40 @@ def stage_blocks(
     total = loaded = 0
     writer: pq.ParquetWriter | None = None
     schema = _schema(domain)
+
+    def check(raw: RawTable) -> tuple[RawTable, ValidationResult, pd.DataFrame, list[str], pa.Table | None]:
+        # On a checking thread: everything a block needs before it is kept, in order, on this one.
+        result, block_records, extras = check_block(
+            domain, raw, file_key, file_hash, run, reference_dir, hash_keys=True
+        )
+        rows = None
+        if len(result.good):
+            rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
+            rows = rows.select(schema.names).cast(schema)
+        return raw, result, block_records, extras, rows
+
     # Parquet encoding runs without the GIL: one block is written while the next is validated.
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background,
         closing(keys),
         closing(records),  # the Parquet files are finished, or closed on error, before anything reads them
+        closing(mapped_in_order(check, blocks, threads)) as checked,
     ):
         written: Future | None = None
         try:
-            for raw in blocks:
-                result, block_records, extras = check_block(
-                    domain, raw, file_key, file_hash, run, reference_dir, hash_keys=True
-                )
+            for raw, result, block_records, block_extras, rows in checked:
+                extras = block_extras  # every block has the file's header
                 keys.check(raw, result)
                 records.add(block_records)
                 total, loaded = total + raw.rows_total, loaded + len(result.good)
-                if len(result.good):
-                    rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
-                    rows = rows.select(schema.names).cast(schema)
+                if rows is not None:
                     # lz4: the spill file lives seconds; compressing it harder costs more than it saves.
                     writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema, compression="lz4")
                     if written is not None:
                         written.result()  # one write at a time, in order; its error surfaces here
                     written = background.submit(writer.write_table, rows)
                 # Not kept alive while the next block is validated: memory holds one block's work.
-                del raw, result, block_records
+                del raw, result, block_records, rows
             if written is not None:
                 written.result()
         finally:
