@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -46,29 +42,6 @@ def csv_lines(records: pd.DataFrame, header: bool) -> bytes:
     return (_HEADER if header else b"") + sink.getvalue().to_pybytes()
 
 
-@contextmanager
-def rendered_alongside(records: SpilledRecords, path: Path) -> Iterator[None]:
-    """While the caller commits, render the records' failure-log lines to `path` on a helper thread
-    (pyarrow and the database both work without the GIL); an append inside copies that file."""
-    if not len(records):
-        yield
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="workdata-render") as pool:
-        records.rendered = pool.submit(_render, records, path)
-        try:
-            yield
-        finally:
-            wait([records.rendered])
-            records.rendered = None
-
-
-def _render(records: SpilledRecords, path: Path) -> Path:
-    with path.open("wb") as lines:
-        for part in records.frames():
-            lines.write(csv_lines(part, header=False))
-    return path
-
-
 def locked(path: Path) -> FileLock:
     """The cross-process lock of one session CSV (a hidden sibling, so logs/ lists only CSVs)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,15 +68,9 @@ def append_locked(path: Path, records: pd.DataFrame | SpilledRecords) -> int:
     header = not path.exists() or path.stat().st_size == 0
     # Whole lines while holding the lock: no torn or interleaved rows.
     with path.open("ab") as handle:
-        if isinstance(records, SpilledRecords) and records.rendered is not None:
-            rendered = records.rendered.result()  # its error, if any, is this append's error
-            handle.write(_HEADER if header else b"")
-            with rendered.open("rb") as lines:
-                shutil.copyfileobj(lines, handle, 1 << 20)
-        else:
-            for part in [records] if isinstance(records, pd.DataFrame) else records.frames():
-                handle.write(csv_lines(part, header=header))
-                header = False
+        for part in [records] if isinstance(records, pd.DataFrame) else records.frames():
+            handle.write(csv_lines(part, header=header))
+            header = False
         handle.flush()
         os.fsync(handle.fileno())
     return len(records)

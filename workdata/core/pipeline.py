@@ -19,7 +19,6 @@ from workdata.core.errors import (
 )
 from workdata.core.failed_records import to_arrow
 from workdata.core.failure_handling import record_failure
-from workdata.core.failure_log import rendered_alongside
 from workdata.core.faults import checkpoint
 from workdata.core.headers import alias_map
 from workdata.core.inbox import file_sha256
@@ -70,8 +69,7 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
                 stage = Stage.VALIDATE  # a large file's blocks are read and validated in turn
                 outcome, rows, records = _stage(domain, path, file_key, file_hash, ingest, options, folder)
                 stage = Stage.LOAD
-                with rendered_alongside(records, Path(folder) / "failures.csv"):
-                    return _commit(domain, file_key, outcome, rows, records, ingest)
+                return _commit(domain, file_key, outcome, rows, records, ingest)
         raw = read_raw(path, options)
         checkpoint("after_read", file_key)
         stage = Stage.VALIDATE

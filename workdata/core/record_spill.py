@@ -4,7 +4,6 @@ read back in row order, a slice at a time, for the commit and the failure log.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +25,6 @@ class SpilledRecords:
         self._late: pd.DataFrame | None = None
         self._counts = pd.Series([], dtype="int64")
         self._first: tuple | None = None  # (row, type, column, message) of the lowest record so far
-        # The failure-log lines, once rendered to a file (see failure_log.rendered_alongside).
-        self.rendered: Future[Path] | None = None
 
     def add(self, records: pd.DataFrame, late: bool = False) -> None:
         """Keep one block's records (in row order, after the earlier blocks'), or `late` ones of any row."""

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from workdata.core.failed_records import first_failure, top_reasons
-from workdata.core.failure_log import append_locked, rendered_alongside
+from workdata.core.failure_log import append_locked
 from workdata.core.open_store import open_store
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FAILED_RECORD_COLUMNS
@@ -67,15 +67,4 @@ def test_spilled_records_summarise_as_the_whole_frame(tmp_path):
 def test_the_failure_log_of_spilled_records_is_the_log_of_the_frame(tmp_path):
     spill, whole = _spill(tmp_path)
     assert append_locked(tmp_path / "a.csv", spill) == append_locked(tmp_path / "b.csv", whole) == 12
-    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
-
-
-def test_lines_rendered_beside_the_commit_are_the_lines_of_the_frame(tmp_path):
-    spill, whole = _spill(tmp_path)
-    append_locked(tmp_path / "b.csv", whole)
-    (tmp_path / "a.csv").write_bytes(b"")  # an empty log still gets its header
-    with rendered_alongside(spill, tmp_path / "rendered.csv"):
-        assert spill.rendered is not None
-        assert append_locked(tmp_path / "a.csv", spill) == 12
-    assert spill.rendered is None
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
