@@ -114,24 +114,38 @@ def _series(text: pa.Array, index: pd.Index) -> pd.Series:
 def _parse_numbers(values: pa.Array, index: pd.Index, integer: bool) -> pd.Series:
     try:
         # Most columns hold only plain numbers: Arrow's cast takes them in one pass.
-        numbers, percent = pc.cast(values, pa.float64()), None
+        numbers = np.asarray(pc.cast(values, pa.float64()), dtype="float64")
+        percent = np.zeros(len(numbers), bool)
     except pa.ArrowInvalid:
         numbers, percent = _parse_decorated_numbers(values)
-    result = pd.Series(np.asarray(numbers), index=index, dtype="float64")
-    is_percent = np.zeros(len(result), bool) if percent is None else percent
+    # Arrow's cast takes "inf" and "nan", which no business column means (the pattern refuses them too).
+    numbers = np.where(np.isfinite(numbers), numbers, np.nan)
     if integer:
-        return result.where((result % 1 == 0) & ~is_percent)
-    return result.where(~is_percent, result / 100)
+        whole = np.equal(np.mod(numbers, 1), 0, where=~np.isnan(numbers), out=np.zeros(len(numbers), bool))
+        numbers = np.where(whole & ~percent, numbers, np.nan)
+    else:
+        numbers = np.where(percent, numbers / 100, numbers)
+    return pd.Series(numbers, index=index, dtype="float64")
 
 
-def _parse_decorated_numbers(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def _parse_decorated_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     # Thousands separators, a % suffix or garbage: strip the decorations, cast only what is a number.
-    cleaned = pc.replace_substring_regex(values, _GROUPING, "")
-    percent = pc.ends_with(cleaned, "%")
-    cleaned = pc.if_else(percent, pc.utf8_slice_codeunits(cleaned, 0, -1), cleaned)
+    # Only the values that are not plain numbers take the slow road.
+    plain = np.asarray(pc.fill_null(pc.match_substring_regex(values, _NUMBER), True), dtype=bool)
+    numbers = np.array(  # a copy: written to below
+        pc.cast(pc.if_else(plain, values, pa.scalar(None, pa.string())), pa.float64()), dtype="float64"
+    )
+    percent = np.zeros(len(numbers), bool)
+    rest = np.flatnonzero(~plain)
+    cleaned = pc.replace_substring_regex(values.take(rest), _GROUPING, "")
+    is_percent = pc.ends_with(cleaned, "%")
+    cleaned = pc.if_else(is_percent, pc.utf8_slice_codeunits(cleaned, 0, -1), cleaned)
     valid = pc.match_substring_regex(cleaned, _NUMBER)
-    numbers = pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.string())), pa.float64())
-    return numbers, np.asarray(pc.fill_null(percent, False))
+    numbers[rest] = np.asarray(
+        pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.string())), pa.float64()), dtype="float64"
+    )
+    percent[rest] = np.asarray(pc.fill_null(is_percent, False), dtype=bool)
+    return numbers, percent
 
 
 def _expectation(spec: ColumnSpec) -> str:

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from workdata.core.outcome import RunContext
 from workdata.core.raw_json import text_rows_as_json
@@ -79,7 +80,8 @@ def raw_rows_as_json(raw_rows: pd.DataFrame) -> pd.Series:
             ],
             index=raw_rows.index,
         )
-    capped = raw_rows.apply(_capped_column)
+    long = [name for name in raw_rows.columns if _may_be_long(raw_rows[name])]
+    capped = raw_rows.assign(**{name: _capped_column(raw_rows[name]) for name in long}) if long else raw_rows
     built = text_rows_as_json(capped)  # Arrow, column by column: ~5x faster than pandas' writer
     return built if built is not None else _pandas_json(capped)
 
@@ -89,6 +91,15 @@ def _pandas_json(rows: pd.DataFrame) -> pd.Series:
     # valid JSON but noisy in a CSV, so that escape is undone (safe: '\/' only ever comes from a '/').
     lines = rows.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
     return pd.Series(lines, index=rows.index, dtype="str").str.replace("\\/", "/", regex=False)
+
+
+def _may_be_long(column: pd.Series) -> bool:
+    # One Arrow pass over the bytes (never fewer than the characters) spares most columns pandas' check.
+    try:
+        longest = pc.max(pc.binary_length(pa.array(column, type=pa.string(), from_pandas=True))).as_py()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return True
+    return longest is not None and longest > MAX_RAW_CHARS
 
 
 def _capped_column(column: pd.Series) -> pd.Series:

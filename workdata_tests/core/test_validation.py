@@ -92,3 +92,13 @@ def test_control_characters_inside_text_fail_and_an_edge_newline_is_trimmed():
     result = validate(DOMAIN, raw)
     assert set(result.failures["row_index"]) == {3, 5}
     assert set(result.failures["column"]) == {"customer_name"}
+
+
+@pytest.mark.parametrize("neighbour", ["12", "1,200"])  # a block Arrow casts whole, and one it cannot
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "nan"])
+def test_a_non_finite_number_is_not_a_number_whatever_its_block_holds(value, neighbour):
+    raw = raw_frame()
+    raw.loc[2, "fee_base"], raw.loc[3, "fee_base"] = value, neighbour
+    failures = validate(DOMAIN, raw).failures
+    assert failures.loc[failures["row_index"] == 2, "check"].tolist() == ["convert_to_float"]
+    assert 3 not in set(failures["row_index"])
