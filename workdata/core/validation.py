@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workdata.core.builtin_checks import check_output
 from workdata.core.conversion import convert, empty_failures, make_failures
@@ -82,7 +84,7 @@ def validate(
 
 
 @cache
-def _schema(domain: Domain) -> pa.DataFrameSchema:
+def _schema(domain: Domain) -> pandera.DataFrameSchema:
     # Built once per domain: DataFrameModel.to_schema is not free and validation runs per block.
     return domain.pandera_schema
 
@@ -99,7 +101,7 @@ def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _failures_of(check: pa.Check, data: pd.Series | pd.DataFrame, column: str) -> pd.DataFrame:
+def _failures_of(check: pandera.Check, data: pd.Series | pd.DataFrame, column: str) -> pd.DataFrame:
     label = str(check.error or check.name)
     try:
         output = check_output(check, data)
@@ -161,9 +163,15 @@ def _reference_failures(domain: Domain, typed: pd.DataFrame, reference_dir: Path
 def _enrich(domain: Domain, good: pd.DataFrame, reference_dir: Path | None) -> pd.DataFrame:
     for ref in domain.references:
         if ref.adds:
-            table = load_reference(ref.reference, reference_dir).set_index(ref.key)
+            table = load_reference(ref.reference, reference_dir)
+            # Arrow's lookup (the first row of a key, as pandas' map): no index built per block.
+            keys = pa.array(good[ref.column], type=pa.string(), from_pandas=True)
+            at = pc.index_in(keys, value_set=pa.array(table[ref.key], type=pa.string()))
             for name in ref.adds:
-                good[name] = good[ref.column].map(table[name])
+                found = pa.array(table[name], type=pa.string()).take(at)
+                values = found.to_pandas().astype("str")
+                values.index = good.index
+                good[name] = values
     return good
 
 
