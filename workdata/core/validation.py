@@ -75,7 +75,8 @@ def validate(
         ignore_index=True,
     )
     bad = typed.index.isin(failures["row_index"].unique())
-    good = _enrich(domain, typed.iloc[np.flatnonzero(~bad)], reference_dir)
+    # No copy of a block without bad rows (most blocks of most files).
+    good = _enrich(domain, typed.iloc[np.flatnonzero(~bad)] if bad.any() else typed, reference_dir)
     keys = None
     if hash_keys and repeated is not None:
         hashes = key_hashes(typed[list(domain.business_key)])
