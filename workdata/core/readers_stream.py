@@ -126,6 +126,17 @@ def _open(path: Path, max_bytes: int) -> Iterator[BinaryIO]:
             ) from exc
 
 
+def expanded_size(path: Path) -> int:
+    """The file's size once decompressed, as far as it can be told without reading it: a gzip file's
+    last four bytes hold its (last member's) size modulo 4 GiB; at least the size on disk."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        if size < 18 or handle.read(2) != GZIP_MAGIC:
+            return size
+        handle.seek(-4, 2)
+        return max(size, int.from_bytes(handle.read(4), "little"))
+
+
 def _stream_is_utf8(path: Path, max_bytes: int, chunk: int = 4 << 20) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     with _open(path, max_bytes) as stream:

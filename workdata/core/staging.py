@@ -24,7 +24,7 @@ from workdata.core.outcome import RunContext
 from workdata.core.prefetch import mapped_in_order, prefetched
 from workdata.core.readers import RawTable, ReadOptions
 from workdata.core.readers_csv import MAX_LINE_BYTES
-from workdata.core.readers_stream import iter_csv_chunks
+from workdata.core.readers_stream import expanded_size, iter_csv_chunks
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.repeated_keys import RepeatedKeys
 from workdata.core.store import StagedRows, with_lineage
@@ -66,7 +66,7 @@ def stage_csv(
 ) -> StagedFile:
     """A large CSV staged block by block (read ahead on a helper thread), whatever its longest row."""
 
-    expected_rows = path.stat().st_size // 100  # sizes the key filter; a wrong guess only costs time
+    expected_rows = expanded_size(path) // 100  # sizes the key filter; a wrong guess only costs time
 
     def staged(read: ReadOptions) -> StagedFile:
         with closing(prefetched(iter_csv_chunks(path, read))) as blocks:

@@ -11,7 +11,7 @@ from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.policy import DomainPolicy
 from workdata.core.readers import ReadOptions, read_raw
-from workdata.core.readers_stream import iter_csv_chunks
+from workdata.core.readers_stream import expanded_size, iter_csv_chunks
 from workdata.core.settings import WorkdataSettings
 from workdata.demo.files import make_rows, write_csv, write_demo
 from workdata.domains import DOMAINS
@@ -100,3 +100,14 @@ def test_a_row_longer_than_a_block_is_read_again_in_larger_blocks(tmp_path):
     assert (outcome.status, outcome.rows_total, outcome.rows_loaded) == ("PARTIAL", 300, 299)
     failed = store.failed_records(source_file="long.csv")
     assert failed["row_index"].tolist() == [151] and "x" * 20_000 in failed["raw_data"].iloc[0]
+
+
+def test_a_gzip_file_is_sized_by_what_it_expands_to(tmp_path):
+    import gzip
+
+    body = b"report_month,plan_code\n" + b"2024-10,P0001\n" * 50_000
+    (tmp_path / "f.csv").write_bytes(body)
+    (tmp_path / "f.csv.gz").write_bytes(gzip.compress(body))
+    (tmp_path / "tiny.gz").write_bytes(b"\x1f\x8b")  # too short to hold a size: its size on disk
+    assert expanded_size(tmp_path / "f.csv") == expanded_size(tmp_path / "f.csv.gz") == len(body)
+    assert expanded_size(tmp_path / "tiny.gz") == 2
