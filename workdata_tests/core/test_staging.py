@@ -1,5 +1,6 @@
 """Large files in blocks: the same outcome, warehouse rows and failed records as reading the file whole."""
 
+import gzip
 from dataclasses import replace
 
 import pandas as pd
@@ -103,8 +104,6 @@ def test_a_row_longer_than_a_block_is_read_again_in_larger_blocks(tmp_path):
 
 
 def test_a_gzip_file_is_sized_by_what_it_expands_to(tmp_path):
-    import gzip
-
     body = b"report_month,plan_code\n" + b"2024-10,P0001\n" * 50_000
     (tmp_path / "f.csv").write_bytes(body)
     (tmp_path / "f.csv.gz").write_bytes(gzip.compress(body))
