@@ -28,6 +28,14 @@ def empty_failures() -> pd.DataFrame:
     return _NO_FAILURES
 
 
+def concat_failures(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts as one failures frame; empty parts (most checks pass) are left out, not concatenated."""
+    found = [part for part in parts if len(part)]
+    if not found:
+        return empty_failures()
+    return found[0] if len(found) == 1 else pd.concat(found, ignore_index=True)
+
+
 def make_failures(
     rows: pd.Index, error_type: ErrorType, column: str | None, check: str, messages: pd.Series | str
 ) -> pd.DataFrame:
@@ -74,7 +82,7 @@ def convert(domain: Domain, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
                     f"{spec.name}: required value is missing",
                 )
             )
-    return pd.DataFrame(typed, index=raw.index), pd.concat(failures, ignore_index=True)
+    return pd.DataFrame(typed, index=raw.index), concat_failures(failures)
 
 
 def _stripped(raw: pd.DataFrame, name: str) -> pa.Array:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workdata.core.builtin_checks import check_output
-from workdata.core.conversion import convert, empty_failures, make_failures
+from workdata.core.conversion import concat_failures, convert, empty_failures, make_failures
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
 from workdata.core.key_tracker import key_hashes
@@ -65,14 +65,13 @@ def validate(
     check_columns(domain, raw)
     typed, conversion_failures = convert(domain, raw)
     repeated, duplicates = _duplicate_keys(domain, typed)
-    failures = pd.concat(
+    failures = concat_failures(
         [
             conversion_failures,
             _pandera_failures(domain, typed),
             duplicates,
             _reference_failures(domain, typed, reference_dir),
-        ],
-        ignore_index=True,
+        ]
     )
     bad = typed.index.isin(failures["row_index"].unique())
     # No copy of a block without bad rows (most blocks of most files).
@@ -99,7 +98,7 @@ def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
         if name in typed:
             parts += [_failures_of(check, typed[name], name) for check in column.checks]
     parts += [_failures_of(check, typed, "DataFrameSchema") for check in schema.checks]
-    return pd.concat(parts, ignore_index=True)
+    return concat_failures(parts)
 
 
 def _failures_of(check: pandera.Check, data: pd.Series | pd.DataFrame, column: str) -> pd.DataFrame:
@@ -158,7 +157,7 @@ def _reference_failures(domain: Domain, typed: pd.DataFrame, reference_dir: Path
                     + f"' is not in reference table {ref.reference}",
                 )
             )
-    return pd.concat(failures, ignore_index=True)
+    return concat_failures(failures)
 
 
 def _enrich(domain: Domain, good: pd.DataFrame, reference_dir: Path | None) -> pd.DataFrame:
