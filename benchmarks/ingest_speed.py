@@ -22,7 +22,6 @@ from workdata.core.connect import duckdb_connector
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
-from workdata.core.policy import DomainPolicy
 from workdata.core.store import Store
 from workdata.domains import DOMAINS
 
@@ -53,12 +52,12 @@ def floor(path: Path, folder: Path) -> None:
         )
 
 
-def workdata_path(path: Path, folder: Path, counter: list[int], policy: DomainPolicy | None = None) -> tuple:
+def workdata_path(path: Path, folder: Path, counter: list[int]) -> tuple:
     counter[0] += 1
     store = Store(duckdb_connector(folder / f"w{counter[0]}.duckdb"), DOMAINS.values())
     store.ensure_schema()
     run = RunContext(f"etl_20241130_101500_{counter[0]:06x}")
-    ingest = Ingest(store, run, folder / f"log{counter[0]}.csv", policy=policy or DomainPolicy())
+    ingest = Ingest(store, run, folder / f"log{counter[0]}.csv")
     outcome = process_file(DOMAIN, path, path.name, ingest)
     return outcome, store
 
@@ -84,8 +83,6 @@ def main(rows: int = 1_000_000, ratio: float = 0.01, repeats: int = 3) -> None:
         counter, results = [0], []
         b_times = timed(lambda: results.append(workdata_path(path, folder, counter)), repeats)
         b = statistics.median(b_times)
-        two = DomainPolicy(stream_check_threads=2)
-        b2_times = timed(lambda: workdata_path(path, folder, counter, two), repeats)
         c_slice = statistics.median(timed(lambda: naive(path), 1))
         c = c_slice * rows / min(rows, NAIVE_SLICE)
         outcome, store = results[-1]
@@ -94,11 +91,6 @@ def main(rows: int = 1_000_000, ratio: float = 0.01, repeats: int = 3) -> None:
         print(
             f"(b) workdata full path            median {b:.2f}s  range {_spread(b_times)}  "
             f"{rows / b:,.0f} rows/s  b/a = {b / a:.1f}"
-        )
-        b2 = statistics.median(b2_times)
-        print(
-            f"(b2) the same, two batches at once  median {b2:.2f}s  range {_spread(b2_times)}  "
-            f"b2/a = {b2 / a:.1f} (stream_check_threads=2: faster, more memory; see memory)"
         )
         sliced = min(rows, NAIVE_SLICE)
         print(

@@ -1,6 +1,6 @@
 """Peak RSS of workdata's full path for one file, in a fresh process (run by run_all.py).
 
-Run: .venv/bin/python benchmarks/memory.py <file.csv> [check threads, default: the policy's]
+Run: .venv/bin/python benchmarks/memory.py <file.csv>
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from workdata.core.ingest_context import Ingest
 from workdata.core.open_store import open_store
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
-from workdata.core.policy import DomainPolicy
 from workdata.core.settings import WorkdataSettings
 from workdata.domains import DOMAINS
 
@@ -30,13 +29,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(path: Path, threads: int | None = None) -> None:
-    policy = DomainPolicy() if threads is None else DomainPolicy(stream_check_threads=threads)
+def main(path: Path) -> None:
     with tempfile.TemporaryDirectory() as name:
         settings = WorkdataSettings(home=Path(name), logs_dir=Path(name) / "logs")
         store = open_store(settings)
         run = RunContext("etl_20241130_101500_00beef")
-        ingest = Ingest(store, run, Path(name) / "log.csv", policy=policy)
+        ingest = Ingest(store, run, Path(name) / "log.csv")
         before = peak_mb()
         started = time.perf_counter()
         outcome = process_file(DOMAINS["annuity_performance"], path, path.name, ingest)
@@ -47,9 +45,9 @@ def main(path: Path, threads: int | None = None) -> None:
         print(
             f"{path.stat().st_size / 1e6:,.0f} MB: peak RSS {peak:,.0f} MB (imports alone {before:,.0f} MB, "
             f"the file {peak - before:,.0f} MB), {seconds:.1f}s, {outcome.rows_total:,} rows, "
-            f"{outcome.status}, {policy.stream_check_threads} check thread(s)"
+            f"{outcome.status}"
         )
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    main(Path(sys.argv[1]))

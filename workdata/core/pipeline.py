@@ -163,7 +163,6 @@ def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:
         stream_over_bytes=int(policy.stream_over_mb * 2**20),
         block_bytes=max(1024, int(policy.stream_block_mb * 2**20)),
         batch_rows=policy.stream_batch_rows,
-        check_threads=policy.stream_check_threads,
     )
 
 

@@ -45,10 +45,6 @@ class DomainPolicy(BaseModel):
     stream_over_mb: float = Field(64, ge=0)
     stream_block_mb: float = Field(1, gt=0)
     stream_batch_rows: int = Field(50_000, ge=1)  # rows validated together (several blocks)
-    # Batches validated at once. Two are ~15% faster per 1M rows (1.9 vs 2.3 s clean, 2.8 vs 3.4 s at 1%
-    # bad rows) but peak ~90 MB higher (~600 MB for a 1 GB file: each thread's allocator keeps its own
-    # free pages); one keeps a 1 GB file under 512 MB.
-    stream_check_threads: int = Field(1, ge=1, le=8)
 
     @model_validator(mode="after")
     def _ordered(self) -> DomainPolicy:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
-R = TypeVar("R")
 
 _DONE = object()
 
@@ -62,26 +59,3 @@ def _offer(slots: queue.Queue, entry: tuple, stop: threading.Event) -> bool:
         except queue.Full:
             continue
     return False
-
-
-def mapped_in_order(fn: Callable[[T], R], items: Iterable[T], workers: int = 2) -> Iterator[R]:
-    """`fn` of each item, computed on `workers` threads, at most `workers` items at a time; results and
-    errors come back in the items' order. pyarrow's kernels release the GIL, so two blocks are checked in
-    about 0.7 of the time of one after the other."""
-    if workers <= 1:
-        yield from map(fn, items)  # no thread to hand the work to and back
-        return
-    pending: deque[Future] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workdata-check") as pool:
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, item))
-                del item  # held by its task only: memory is `workers` items, not one more
-                if len(pending) >= workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
-            wait(pending)

@@ -55,7 +55,6 @@ class ReadOptions:
     stream_over_bytes: int = 64 << 20
     block_bytes: int = 4 << 20
     batch_rows: int = 200_000  # rows validated together (several parse blocks)
-    check_threads: int = 1  # batches validated at once
 
 
 def read_raw(path: Path, options: ReadOptions | None = None) -> RawTable:

@@ -21,7 +21,7 @@ from workdata.core.failed_records import build_failed_records
 from workdata.core.headers import apply_aliases
 from workdata.core.key_tracker import KeyTracker
 from workdata.core.outcome import RunContext
-from workdata.core.prefetch import mapped_in_order, prefetched
+from workdata.core.prefetch import prefetched
 from workdata.core.readers import RawTable, ReadOptions
 from workdata.core.readers_csv import MAX_LINE_BYTES
 from workdata.core.readers_stream import expanded_size, iter_csv_chunks
@@ -79,7 +79,6 @@ def stage_csv(
                 reference_dir,
                 folder,
                 expected_rows,
-                read.check_threads,
             )
 
     try:
@@ -102,7 +101,6 @@ def stage_blocks(
     reference_dir: Path | None,
     folder: Path,
     expected_rows: int = 1 << 20,
-    threads: int = 1,
 ) -> StagedFile:
     """Validate every block; good rows (with lineage) and failed records go to Parquet files in `folder`."""
     keys = RepeatedKeys(domain, file_key, file_hash, run, KeyTracker(folder, max(expected_rows, 1024)))
@@ -112,7 +110,6 @@ def stage_blocks(
     schema = _schema(domain)
 
     def check(raw: RawTable) -> tuple[RawTable, ValidationResult, pd.DataFrame, list[str], pa.Table | None]:
-        # On a checking thread: everything a block needs before it is kept, in order, on this one.
         result, block_records, extras = check_block(
             domain, raw, file_key, file_hash, run, reference_dir, hash_keys=True
         )
@@ -127,11 +124,10 @@ def stage_blocks(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background,
         closing(keys),
         closing(records),  # the Parquet files are finished, or closed on error, before anything reads them
-        closing(mapped_in_order(check, blocks, threads)) as checked,
     ):
         written: Future | None = None
         try:
-            for raw, result, block_records, block_extras, rows in checked:
+            for raw, result, block_records, block_extras, rows in map(check, blocks):
                 extras = block_extras  # every block has the file's header
                 keys.check(raw, result)
                 records.add(block_records)

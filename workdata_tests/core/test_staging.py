@@ -45,13 +45,11 @@ def contents(store):
     return {n: t.sort_values(list(t.columns)).reset_index(drop=True) for n, t in tables.items()}
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_blocks_and_whole_files_end_in_the_same_state(tmp_path, threads):
+def test_blocks_and_whole_files_end_in_the_same_state(tmp_path):
     demo_root = tmp_path / "inbox"
     write_demo(demo_root, big_rows=TEST_BIG_ROWS)
     whole_store, whole = ingest_everything(tmp_path, "whole", DomainPolicy(), demo_root)
-    policy = IN_BLOCKS.model_copy(update={"stream_check_threads": threads})
-    block_store, blocks = ingest_everything(tmp_path, "blocks", policy, demo_root)
+    block_store, blocks = ingest_everything(tmp_path, "blocks", IN_BLOCKS, demo_root)
     assert blocks == whole
     whole_tables, block_tables = contents(whole_store), contents(block_store)
     for name, table in whole_tables.items():
