@@ -17,14 +17,19 @@ def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
 
     Close the result (or exhaust it) to stop the helper: it closes `items` on its own thread.
     """
-    slots: queue.Queue = queue.Queue(maxsize=depth)
+    slots: queue.Queue = queue.Queue()
+    # The helper starts on an item only when there is room for it: `depth` items wait at most, and none
+    # is half made beside them (a 50k-row block of a large file is ~13 MB).
+    room = threading.Semaphore(depth)
     stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(items, slots, stop), name="workdata-read-ahead")
-    thread.daemon = True
+    thread = threading.Thread(
+        target=_produce, args=(items, slots, room, stop), name="workdata-read-ahead", daemon=True
+    )
     thread.start()
     try:
         while True:
             item, error = slots.get()
+            room.release()
             if error is not None:
                 raise error
             if item is _DONE:
@@ -35,27 +40,27 @@ def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
         thread.join()
 
 
-def _produce(items: Iterable, slots: queue.Queue, stop: threading.Event) -> None:
+def _produce(items: Iterable, slots: queue.Queue, room: threading.Semaphore, stop: threading.Event) -> None:
     iterator = iter(items)
     try:
-        for item in iterator:
-            if not _offer(slots, (item, None), stop):
+        while _wait_for(room, stop):
+            try:
+                item = next(iterator)
+            except StopIteration:
+                slots.put((_DONE, None))
                 return
-        _offer(slots, (_DONE, None), stop)
+            slots.put((item, None))
     except BaseException as exc:  # handed to the consumer, which raises it where the item would be
-        _offer(slots, (None, exc), stop)
+        slots.put((None, exc))
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
 
 
-def _offer(slots: queue.Queue, entry: tuple, stop: threading.Event) -> bool:
-    # A consumer that stopped early never takes another item: give up instead of waiting forever.
+def _wait_for(room: threading.Semaphore, stop: threading.Event) -> bool:
+    # A consumer that stopped early never makes room again: give up instead of waiting forever.
     while not stop.is_set():
-        try:
-            slots.put(entry, timeout=0.05)
+        if room.acquire(timeout=0.05):
             return True
-        except queue.Full:
-            continue
     return False

@@ -1,6 +1,7 @@
 """Read-ahead on a helper thread: same items, same order, errors where they happened, clean early stop."""
 
 import threading
+import time
 
 import pytest
 
@@ -39,3 +40,23 @@ def test_stopping_early_closes_the_source_on_its_thread():
     reader.close()
     assert closed.is_set()
     assert not [t for t in threading.enumerate() if t.name == "workdata-read-ahead"]
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_the_helper_makes_no_item_beyond_depth(depth):
+    made = []
+
+    def source():
+        for n in range(100):
+            made.append(n)
+            yield n
+
+    reader = prefetched(source(), depth=depth)
+    for taken in range(1, 4):
+        assert next(reader) == taken - 1
+        deadline = time.monotonic() + 1
+        while len(made) < taken + depth and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # time enough to overrun the bound, were there no bound
+        assert len(made) == taken + depth  # the items taken and `depth` waiting, none half made
+    reader.close()
