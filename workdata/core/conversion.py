@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workdata.core.dates import parse_dates
+from workdata.core.dates import parse_date_values
 from workdata.core.domain import ColumnSpec, Domain, Kind
 from workdata.core.records import ErrorType
 
@@ -103,7 +103,8 @@ def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Ser
     if spec.kind in (Kind.INTEGER, Kind.FLOAT):
         return _parse_numbers(text, index, integer=spec.kind is Kind.INTEGER)
     if spec.kind is Kind.DATE:
-        return parse_dates(_series(text, index), spec.formats or ("%Y-%m-%d",))
+        parsed = parse_date_values(text, spec.formats or ("%Y-%m-%d",))
+        return pd.Series(parsed, index=index, dtype="datetime64[ns]")
     if spec.kind is Kind.BOOLEAN:
         lowered = pc.utf8_lower(text)
         flags = pd.Series(pd.NA, index=index, dtype="boolean")

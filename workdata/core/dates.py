@@ -28,7 +28,12 @@ _NAT = np.datetime64("NaT", "ns")
 
 def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """`text` parsed by the first of `formats` that takes each value exactly; NaT where none does."""
-    values = pa.array(text, type=pa.string(), from_pandas=True)
+    parsed = parse_date_values(pa.array(text, type=pa.string(), from_pandas=True), formats)
+    return pd.Series(parsed, index=text.index, dtype="datetime64[ns]")
+
+
+def parse_date_values(values: pa.Array | pa.ChunkedArray, formats: tuple[str, ...]) -> np.ndarray:
+    """Arrow text parsed as `parse_dates` does, as nanosecond datetimes (NaT where no format takes it)."""
     parsed = np.full(len(values), _NAT)
     todo = np.flatnonzero(np.asarray(values.is_valid()))
     for fmt in formats:
@@ -37,7 +42,7 @@ def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         found = _parse_format(values.take(todo), fmt)
         parsed[todo] = found
         todo = todo[np.isnat(found)]
-    return pd.Series(parsed, index=text.index, dtype="datetime64[ns]")
+    return parsed
 
 
 def _parse_format(values: pa.Array, fmt: str) -> np.ndarray:

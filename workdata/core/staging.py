@@ -71,14 +71,7 @@ def stage_csv(
     def staged(read: ReadOptions) -> StagedFile:
         with closing(prefetched(iter_csv_chunks(path, read))) as blocks:
             return stage_blocks(
-                domain,
-                blocks,
-                file_key,
-                file_hash,
-                run,
-                reference_dir,
-                folder,
-                expected_rows,
+                domain, blocks, file_key, file_hash, run, reference_dir, folder, expected_rows
             )
 
     try:
@@ -108,17 +101,6 @@ def stage_blocks(
     total = loaded = 0
     writer: pq.ParquetWriter | None = None
     schema = _schema(domain)
-
-    def check(raw: RawTable) -> tuple[RawTable, ValidationResult, pd.DataFrame, list[str], pa.Table | None]:
-        result, block_records, extras = check_block(
-            domain, raw, file_key, file_hash, run, reference_dir, hash_keys=True
-        )
-        rows = None
-        if len(result.good):
-            rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
-            rows = rows.select(schema.names).cast(schema)
-        return raw, result, block_records, extras, rows
-
     # Parquet encoding runs without the GIL: one block is written while the next is validated.
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="workdata-stage") as background,
@@ -127,19 +109,23 @@ def stage_blocks(
     ):
         written: Future | None = None
         try:
-            for raw, result, block_records, block_extras, rows in map(check, blocks):
-                extras = block_extras  # every block has the file's header
+            for raw in blocks:
+                result, block_records, extras = check_block(
+                    domain, raw, file_key, file_hash, run, reference_dir, hash_keys=True
+                )
                 keys.check(raw, result)
                 records.add(block_records)
                 total, loaded = total + raw.rows_total, loaded + len(result.good)
-                if rows is not None:
+                if len(result.good):
+                    rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
+                    rows = rows.select(schema.names).cast(schema)
                     # lz4: the spill file lives seconds; compressing it harder costs more than it saves.
                     writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema, compression="lz4")
                     if written is not None:
                         written.result()  # one write at a time, in order; its error surfaces here
                     written = background.submit(writer.write_table, rows)
                 # Not kept alive while the next block is validated: memory holds one block's work.
-                del raw, result, block_records, rows
+                del raw, result, block_records
             if written is not None:
                 written.result()
         finally:
