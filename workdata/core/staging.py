@@ -27,7 +27,7 @@ from workdata.core.readers_csv import MAX_LINE_BYTES
 from workdata.core.readers_stream import expanded_size, iter_csv_chunks
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.repeated_keys import RepeatedKeys
-from workdata.core.store import StagedRows, with_lineage
+from workdata.core.store import LINEAGE_TEXT, StagedRows, with_lineage
 from workdata.core.store_schema import LINEAGE_COLUMNS
 from workdata.core.validation import ValidationResult, validate
 
@@ -161,4 +161,6 @@ def check_block(
 
 def _schema(domain: Domain) -> pa.Schema:
     columns = [("_row_index", "BIGINT"), *domain.warehouse_columns, *LINEAGE_COLUMNS]
-    return pa.schema([(name, _ARROW_TYPES[sql]) for name, sql in dict(columns).items()])
+    # Lineage text stays dictionary-encoded in the staged file: the database reads it as text.
+    types = {name: LINEAGE_TEXT if sql == "VARCHAR" else _ARROW_TYPES[sql] for name, sql in LINEAGE_COLUMNS}
+    return pa.schema([(name, types.get(name) or _ARROW_TYPES[sql]) for name, sql in dict(columns).items()])

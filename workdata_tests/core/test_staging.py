@@ -71,7 +71,12 @@ def test_a_business_key_repeated_in_a_later_block_is_a_duplicate(tmp_path, store
     assert rows[3]["customer_name"] in failed["raw_data"].iloc[0]
     with store.connect() as conn:
         loaded = conn.execute("SELECT count(*), max(_row_index) FROM annuity_income").fetchone()
+        lineage = conn.execute(
+            "SELECT count(_sheet), min(_source_file), max(_source_file), min(_run_id), max(_run_id), "
+            "count(DISTINCT _file_hash), min(length(_file_hash)) FROM annuity_income"
+        ).fetchone()
     assert loaded == (400, 400)  # staged as good in their block, left out at commit
+    assert tuple(lineage) == (0, "f.csv", "f.csv", "run-1", "run-1", 1, 64)
 
 
 @pytest.mark.parametrize("block", [1024, 4096, 65536])
