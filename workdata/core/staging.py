@@ -162,5 +162,7 @@ def check_block(
 def _schema(domain: Domain) -> pa.Schema:
     columns = [("_row_index", "BIGINT"), *domain.warehouse_columns, *LINEAGE_COLUMNS]
     # Lineage text stays dictionary-encoded in the staged file: the database reads it as text.
-    types = {name: LINEAGE_TEXT if sql == "VARCHAR" else _ARROW_TYPES[sql] for name, sql in LINEAGE_COLUMNS}
-    return pa.schema([(name, types.get(name) or _ARROW_TYPES[sql]) for name, sql in dict(columns).items()])
+    lineage_text = {name for name, sql in LINEAGE_COLUMNS if sql == "VARCHAR"}
+    return pa.schema(
+        [(n, LINEAGE_TEXT if n in lineage_text else _ARROW_TYPES[sql]) for n, sql in dict(columns).items()]
+    )

@@ -274,14 +274,14 @@ def with_lineage(
     table = pa.Table.from_pandas(frame, preserve_index=False)
     text = {"_sheet": sheet, "_source_file": file_path, "_file_hash": file_hash, "_run_id": run_id}
     for name, value in text.items():
-        table = table.append_column(name, constant_text(value, table.num_rows))
+        table = table.append_column(name, _constant_text(value, table.num_rows))
     return table
 
 
-LINEAGE_TEXT = pa.dictionary(pa.int32(), pa.string())
+LINEAGE_TEXT = pa.dictionary(pa.int32(), pa.string())  # the Arrow type of with_lineage's text columns
 
 
-def constant_text(value: str | None, count: int) -> pa.Array:
+def _constant_text(value: str | None, count: int) -> pa.Array:
     """`value` on every one of `count` rows, stored once (a 64-character hash on 50k rows is 3 MB)."""
     if value is None:
         return pa.nulls(count, LINEAGE_TEXT)
