@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -11,6 +13,7 @@ from workdata.core.dates import parse_date_values
 from workdata.core.domain import ColumnSpec, Domain, Kind
 from workdata.core.records import ErrorType
 
+_DISTINCT_MIN_ROWS = 1_000  # below this, encoding costs more than it saves
 FAILURE_COLUMNS = ("row_index", "error_type", "column", "check", "message")
 _TRUE = {"true", "1", "yes", "y"}
 _MINUS_SIGNS = "[\u2212\u2012\u2013\uff0d]"
@@ -51,18 +54,54 @@ def make_failures(
     )
 
 
-def convert(domain: Domain, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed frame (NA where empty or unconvertible) and the conversion/required failures."""
+@dataclass(frozen=True)
+class Distinct:
+    """A column's distinct typed values (index 0..k-1) and, per row, the position of its value there."""
+
+    values: pd.Series
+    codes: np.ndarray
+
+    def expand(self, judged: np.ndarray) -> np.ndarray:
+        """A per-distinct-value result as one per row."""
+        return judged[self.codes]
+
+
+@dataclass
+class Converted:
+    """The typed frame, the conversion failures, and the distinct values of low-cardinality columns."""
+
+    typed: pd.DataFrame
+    failures: pd.DataFrame
+    distinct: dict[str, Distinct] = field(default_factory=dict)
+
+
+def convert(domain: Domain, raw: pd.DataFrame, distinct_values: bool = True) -> Converted:
+    """Typed frame (NA where empty or unconvertible) and the conversion/required failures.
+
+    With `distinct_values` a column whose values mostly repeat is converted one distinct value at a time.
+    """
     typed: dict[str, pd.Series] = {}
+    distinct: dict[str, Distinct] = {}
     failures = [empty_failures()]
     for spec in domain.columns:
-        text = _stripped(raw, spec.name)  # Arrow text, blanks as nulls: the work stays columnar
-        blank = np.asarray(text.is_null())
-        converted = _convert_column(spec, text, raw.index)
-        unconvertible = converted.isna().to_numpy() & ~blank
-        typed[spec.name] = converted
-        if unconvertible.any():
-            bad = pd.Series(text.filter(pa.array(unconvertible)).to_pylist(), dtype="str")
+        text = _text(raw, spec.name)
+        encoded = _encoded(spec, text) if distinct_values else None
+        if encoded is None:
+            text = _stripped(text)  # Arrow text, blanks as nulls: the work stays columnar
+            blank = np.asarray(text.is_null())
+            typed[spec.name] = _convert_column(spec, text, raw.index)
+            unconvertible = typed[spec.name].isna().to_numpy() & ~blank
+            shown = text.filter(pa.array(unconvertible)) if unconvertible.any() else None
+        else:
+            # Few distinct values (codes, names, months): each is converted once, not once per row.
+            column, text = _distinct(spec, *encoded)
+            blank = column.expand(np.asarray(text.is_null()))
+            unconvertible = column.expand(column.values.isna().to_numpy()) & ~blank
+            typed[spec.name] = _expanded(raw, spec, column, text, encoded[0])
+            distinct[spec.name] = column
+            shown = text.take(column.codes[unconvertible]) if unconvertible.any() else None
+        if shown is not None:
+            bad = pd.Series(shown.to_pylist(), dtype="str")
             failures.append(
                 make_failures(
                     raw.index[unconvertible],
@@ -82,13 +121,44 @@ def convert(domain: Domain, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
                     f"{spec.name}: required value is missing",
                 )
             )
-    return pd.DataFrame(typed, index=raw.index), concat_failures(failures)
+    return Converted(pd.DataFrame(typed, index=raw.index), concat_failures(failures), distinct)
 
 
-def _stripped(raw: pd.DataFrame, name: str) -> pa.Array:
+def _text(raw: pd.DataFrame, name: str) -> pa.Array:
     if name not in raw:
         return pa.nulls(len(raw), pa.string())
-    text = pc.utf8_trim_whitespace(pa.array(raw[name].astype("str"), type=pa.string(), from_pandas=True))
+    return pa.array(raw[name].astype("str"), type=pa.string(), from_pandas=True)
+
+
+def _encoded(spec: ColumnSpec, text: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
+    # Numbers are mostly distinct; codes, names and months mostly repeat. One hash pass tells.
+    if spec.kind in (Kind.INTEGER, Kind.FLOAT) or len(text) < _DISTINCT_MIN_ROWS:
+        return None
+    encoded = pc.dictionary_encode(text, null_encoding="encode")  # a missing value is one more
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    dictionary = chunks[0].dictionary  # a chunked column's chunks all hold the one final dictionary
+    if len(dictionary) * 2 > len(text) or any(len(c.dictionary) != len(dictionary) for c in chunks):
+        return None
+    return dictionary, np.concatenate([np.asarray(c.indices, dtype=np.intp) for c in chunks])
+
+
+def _distinct(spec: ColumnSpec, dictionary: pa.Array, codes: np.ndarray) -> tuple[Distinct, pa.Array]:
+    text = _stripped(dictionary)
+    return Distinct(_convert_column(spec, text, pd.RangeIndex(len(text))), codes), text
+
+
+def _expanded(
+    raw: pd.DataFrame, spec: ColumnSpec, column: Distinct, text: pa.Array, dictionary: pa.Array
+) -> pd.Series:
+    if spec.kind is not Kind.TEXT:
+        return pd.Series(column.values.array.take(column.codes), index=raw.index, dtype=column.values.dtype)
+    if spec.name in raw and not text.null_count and text.equals(dictionary):
+        return raw[spec.name].astype("str")  # nothing stripped or blanked: the raw text as it is
+    return _series(text.take(column.codes), raw.index)
+
+
+def _stripped(text: pa.Array) -> pa.Array:
+    text = pc.utf8_trim_whitespace(text)
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 

@@ -12,8 +12,15 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workdata.core.builtin_checks import check_output
-from workdata.core.conversion import concat_failures, convert, empty_failures, make_failures
+from workdata.core.builtin_checks import check_output, row_wise
+from workdata.core.conversion import (
+    Converted,
+    Distinct,
+    concat_failures,
+    convert,
+    empty_failures,
+    make_failures,
+)
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
 from workdata.core.key_tracker import key_hashes
@@ -56,21 +63,23 @@ def validate(
     raw: pd.DataFrame,
     reference_dir: Path | None = None,
     hash_keys: bool = False,
+    distinct_values: bool = True,
 ) -> ValidationResult:
     """Every row ends up in `good` or has at least one record in `failures`.
 
     With `hash_keys` the result carries every row's business-key hash, so the caller can find keys
-    repeated across the blocks of one file.
+    repeated across the blocks of one file. `distinct_values` judges repeating values once (same result).
     """
     check_columns(domain, raw)
-    typed, conversion_failures = convert(domain, raw)
+    converted = convert(domain, raw, distinct_values)
+    typed = converted.typed
     repeated, duplicates = _duplicate_keys(domain, typed)
     failures = concat_failures(
         [
-            conversion_failures,
-            _pandera_failures(domain, typed),
+            converted.failures,
+            _pandera_failures(domain, converted),
             duplicates,
-            _reference_failures(domain, typed, reference_dir),
+            _reference_failures(domain, converted, reference_dir),
         ]
     )
     bad = typed.index.isin(failures["row_index"].unique())
@@ -89,35 +98,47 @@ def _schema(domain: Domain) -> pandera.DataFrameSchema:
     return domain.pandera_schema
 
 
-def _pandera_failures(domain: Domain, typed: pd.DataFrame) -> pd.DataFrame:
+def _pandera_failures(domain: Domain, converted: Converted) -> pd.DataFrame:
     # Each check of the schema runs through pandera's own check backend on its already-typed column;
     # skipping the container machinery (dtype, nullability: settled by the converter) is what makes it fast.
-    schema = _schema(domain)
+    schema, typed = _schema(domain), converted.typed
     parts = [empty_failures()]
     for name, column in schema.columns.items():
         if name in typed:
-            parts += [_failures_of(check, typed[name], name) for check in column.checks]
+            distinct = converted.distinct.get(name)
+            parts += [_failures_of(check, typed[name], name, distinct) for check in column.checks]
     parts += [_failures_of(check, typed, "DataFrameSchema") for check in schema.checks]
     return concat_failures(parts)
 
 
-def _failures_of(check: pandera.Check, data: pd.Series | pd.DataFrame, column: str) -> pd.DataFrame:
+def _failures_of(
+    check: pandera.Check, data: pd.Series | pd.DataFrame, column: str, distinct: Distinct | None = None
+) -> pd.DataFrame:
     label = str(check.error or check.name)
     try:
-        output = check_output(check, data)
+        if distinct is not None and row_wise(check):
+            # A row's result depends on its value alone: judge each distinct value once.
+            passed = distinct.expand(_passed(check, distinct.values))
+        else:
+            passed = _passed(check, data)
     except Exception as exc:
         raise RuleCrashedError([f"{label} on {column}"], detail=f"{type(exc).__name__}: {exc}") from exc
+    if passed.all():
+        return empty_failures()
+    failing = data.index[~passed]
+    values = data.loc[failing] if isinstance(data, pd.Series) else pd.Series("", index=failing)
+    messages = f"{column}: value '" + values.astype(str).str.slice(0, 80) + f"' failed {label}"
+    return make_failures(failing, ErrorType.VALIDATION_FAILED, column, label, messages)
+
+
+def _passed(check: pandera.Check, data: pd.Series | pd.DataFrame) -> np.ndarray:
+    output = check_output(check, data)
     if isinstance(output, pd.DataFrame):
         output = output.all(axis=1)
     if not isinstance(output, pd.Series):
         # A check that judged the column as a whole would otherwise let every row pass.
-        raise RuleCrashedError([f"{label} on {column}"], detail=f"non-row-wise result {output!r}"[:2000])
-    failing = output.index[~output.astype(bool).to_numpy()]
-    if not len(failing):
-        return empty_failures()
-    values = data.loc[failing] if isinstance(data, pd.Series) else pd.Series("", index=failing)
-    messages = f"{column}: value '" + values.astype(str).str.slice(0, 80) + f"' failed {label}"
-    return make_failures(failing, ErrorType.VALIDATION_FAILED, column, label, messages)
+        raise TypeError(f"non-row-wise result {output!r}"[:2000])
+    return output.astype(bool).to_numpy()
 
 
 def _duplicate_keys(domain: Domain, typed: pd.DataFrame) -> tuple[np.ndarray | None, pd.DataFrame]:
@@ -140,15 +161,20 @@ def duplicate_key_failures(domain: Domain, rows: pd.Index) -> pd.DataFrame:
     )
 
 
-def _reference_failures(domain: Domain, typed: pd.DataFrame, reference_dir: Path | None) -> pd.DataFrame:
+def _reference_failures(domain: Domain, converted: Converted, reference_dir: Path | None) -> pd.DataFrame:
     failures = [empty_failures()]
     for ref in domain.references:
-        values = typed[ref.column]
-        unknown = values.notna() & ~values.isin(load_reference(ref.reference, reference_dir)[ref.key])
+        values = converted.typed[ref.column]
+        known = load_reference(ref.reference, reference_dir)[ref.key]
+        distinct = converted.distinct.get(ref.column)
+        if distinct is not None:
+            unknown = distinct.expand((distinct.values.notna() & ~distinct.values.isin(known)).to_numpy())
+        else:
+            unknown = (values.notna() & ~values.isin(known)).to_numpy()
         if unknown.any():
             failures.append(
                 make_failures(
-                    typed.index[unknown],
+                    values.index[unknown],
                     ref.error_type,
                     ref.column,
                     f"reference:{ref.reference}",

@@ -1,6 +1,9 @@
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from workdata.core.domain import Kind
 from workdata.core.errors import SchemaMismatchError
 from workdata.core.records import ErrorType
 from workdata.core.validation import validate
@@ -102,3 +105,49 @@ def test_a_non_finite_number_is_not_a_number_whatever_its_block_holds(value, nei
     failures = validate(DOMAIN, raw).failures
     assert failures.loc[failures["row_index"] == 2, "check"].tolist() == ["convert_to_float"]
     assert 3 not in set(failures["row_index"])
+
+
+# Values a repeating column may hold: clean, padded, blank, full-width, wrong case, control characters,
+# dates in other formats or impossible ones. Drawn into 1,200 rows, so each repeats many times.
+_TRICKY = [
+    "",
+    "  ",
+    " P0001 ",
+    "P０００１",
+    "p0001",
+    "P0001\x07",
+    "N/A",
+    "2024-10",
+    "2024/10/31",
+    "２０２４-10",
+    "2024-02-30",
+    "2024年10月",
+    "enterprise_annuity",
+    " crypto",
+    "true",
+    "C100022",
+    "C999999",
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(DOMAINS)))
+def test_judging_distinct_values_once_gives_what_judging_every_row_gives(data, name):
+    domain = DOMAINS[name]
+    rows = make_rows(name, 1, "2024-10", 1_200)
+    raw = pd.DataFrame(rows, index=pd.Index(range(1, 1_201), name="row_index"), dtype="str")
+    for spec in domain.columns:
+        if spec.kind not in (Kind.INTEGER, Kind.FLOAT) and spec.name in raw:
+            picks = data.draw(st.lists(st.integers(0, len(_TRICKY)), min_size=1, max_size=40))
+            raw[spec.name] = [
+                _TRICKY[p] if p < len(_TRICKY) else v
+                for p, v in zip(picks * (1_200 // len(picks) + 1), raw[spec.name], strict=False)
+            ]
+    by_value = validate(domain, raw.copy(), distinct_values=True)
+    by_row = validate(domain, raw.copy(), distinct_values=False)
+    pd.testing.assert_frame_equal(by_value.good, by_row.good)
+    order = ["row_index", "column", "check"]
+    pd.testing.assert_frame_equal(
+        by_value.failures.sort_values(order).reset_index(drop=True),
+        by_row.failures.sort_values(order).reset_index(drop=True),
+    )
