@@ -11,47 +11,15 @@ import pyarrow.compute as pc
 
 from workdata.core.dates import parse_date_values
 from workdata.core.domain import ColumnSpec, Domain, Kind
+from workdata.core.failure_frames import concat_failures, empty_failures, make_failures
+from workdata.core.numbers import parse_numbers, plain_numbers
 from workdata.core.records import ErrorType
 
+_NUMERIC = (Kind.INTEGER, Kind.FLOAT)
 _DISTINCT_MIN_ROWS = 1_000  # below this, encoding costs more than it saves
-FAILURE_COLUMNS = ("row_index", "error_type", "column", "check", "message")
 _TRUE = {"true", "1", "yes", "y"}
 _MINUS_SIGNS = "[\u2212\u2012\u2013\uff0d]"
-_GROUPING = "[,\u00a0\u202f' _]"  # thousands separators: comma, (narrow) no-break space, apostrophe, space
 _FALSE = {"false", "0", "no", "n"}
-# What float() would take, minus inf/nan, which no business column means.
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-
-
-_NO_FAILURES = pd.DataFrame({name: pd.Series(dtype="object") for name in FAILURE_COLUMNS})
-
-
-def empty_failures() -> pd.DataFrame:
-    """A failures frame with no rows and the fixed columns (shared: callers only concatenate it)."""
-    return _NO_FAILURES
-
-
-def concat_failures(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The parts as one failures frame; empty parts (most checks pass) are left out, not concatenated."""
-    found = [part for part in parts if len(part)]
-    if not found:
-        return empty_failures()
-    return found[0] if len(found) == 1 else pd.concat(found, ignore_index=True)
-
-
-def make_failures(
-    rows: pd.Index, error_type: ErrorType, column: str | None, check: str, messages: pd.Series | str
-) -> pd.DataFrame:
-    """Failures for `rows`, one per row, sharing type, column and check."""
-    return pd.DataFrame(
-        {
-            "row_index": rows.to_numpy(),
-            "error_type": str(error_type),
-            "column": column,
-            "check": check,
-            "message": messages.to_numpy() if isinstance(messages, pd.Series) else messages,
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -84,55 +52,81 @@ def convert(domain: Domain, raw: pd.DataFrame, distinct_values: bool = True) -> 
     distinct: dict[str, Distinct] = {}
     failures = [empty_failures()]
     for spec in domain.columns:
-        text = _text(raw, spec.name)
-        encoded = _encoded(spec, text) if distinct_values else None
-        if encoded is None:
-            text = _stripped(text)  # Arrow text, blanks as nulls: the work stays columnar
-            blank = np.asarray(text.is_null())
-            typed[spec.name] = _convert_column(spec, text, raw.index)
-            unconvertible = typed[spec.name].isna().to_numpy() & ~blank
-            shown = text.filter(pa.array(unconvertible)) if unconvertible.any() else None
-        else:
-            # Few distinct values (codes, names, months): each is converted once, not once per row.
-            column, text = _distinct(spec, *encoded)
-            blank = column.expand(np.asarray(text.is_null()))
-            unconvertible = column.expand(column.values.isna().to_numpy()) & ~blank
-            typed[spec.name] = _expanded(raw, spec, column, text, encoded[0])
-            distinct[spec.name] = column
-            shown = text.take(column.codes[unconvertible]) if unconvertible.any() else None
-        if shown is not None:
-            bad = pd.Series(shown.to_pylist(), dtype="str")
-            failures.append(
-                make_failures(
-                    raw.index[unconvertible],
-                    ErrorType.VALIDATION_FAILED,
-                    spec.name,
-                    f"convert_to_{spec.kind}",
-                    f"{spec.name}: '" + bad.str.slice(0, 80) + f"' {_expectation(spec)}",
-                )
-            )
-        if spec.required and blank.any():
-            failures.append(
-                make_failures(
-                    raw.index[blank],
-                    ErrorType.VALIDATION_FAILED,
-                    spec.name,
-                    "not_nullable",
-                    f"{spec.name}: required value is missing",
-                )
-            )
+        column = _column(spec, raw, distinct_values)
+        typed[spec.name] = column.typed
+        if column.distinct is not None:
+            distinct[spec.name] = column.distinct
+        failures += _failures(spec, raw.index, column)
     return Converted(pd.DataFrame(typed, index=raw.index), concat_failures(failures), distinct)
+
+
+@dataclass(frozen=True)
+class _Column:
+    typed: pd.Series
+    blank: np.ndarray
+    unconvertible: np.ndarray
+    shown: pa.Array | None  # the unconvertible values' text, in row order
+    distinct: Distinct | None = None
+
+
+def _column(spec: ColumnSpec, raw: pd.DataFrame, distinct_values: bool) -> _Column:
+    text = _text(raw, spec.name)
+    encoded = _encoded(spec, text) if distinct_values else None
+    if encoded is not None:
+        # Few distinct values (codes, names, months): each is converted once, not once per row.
+        distinct, text = _distinct(spec, *encoded)
+        blank = distinct.expand(np.asarray(text.is_null()))
+        unconvertible = distinct.expand(distinct.values.isna().to_numpy()) & ~blank
+        shown = text.take(distinct.codes[unconvertible]) if unconvertible.any() else None
+        return _Column(
+            _expanded(raw, spec, distinct, text, encoded[0]), blank, unconvertible, shown, distinct
+        )
+    numbers = plain_numbers(text, raw.index, spec.kind is Kind.INTEGER) if spec.kind in _NUMERIC else None
+    if numbers is None:
+        text = _stripped(text)  # Arrow text, blanks as nulls: the work stays columnar
+    blank = np.asarray(text.is_null())
+    converted = _convert_column(spec, text, raw.index) if numbers is None else numbers
+    unconvertible = converted.isna().to_numpy() & ~blank
+    shown = text.filter(pa.array(unconvertible)) if unconvertible.any() else None
+    return _Column(converted, blank, unconvertible, shown)
+
+
+def _failures(spec: ColumnSpec, index: pd.Index, column: _Column) -> list[pd.DataFrame]:
+    failures = []
+    if column.shown is not None:
+        bad = pd.Series(column.shown.to_pylist(), dtype="str")
+        failures.append(
+            make_failures(
+                index[column.unconvertible],
+                ErrorType.VALIDATION_FAILED,
+                spec.name,
+                f"convert_to_{spec.kind}",
+                f"{spec.name}: '" + bad.str.slice(0, 80) + f"' {_expectation(spec)}",
+            )
+        )
+    if spec.required and column.blank.any():
+        failures.append(
+            make_failures(
+                index[column.blank],
+                ErrorType.VALIDATION_FAILED,
+                spec.name,
+                "not_nullable",
+                f"{spec.name}: required value is missing",
+            )
+        )
+    return failures
 
 
 def _text(raw: pd.DataFrame, name: str) -> pa.Array:
     if name not in raw:
-        return pa.nulls(len(raw), pa.string())
-    return pa.array(raw[name].astype("str"), type=pa.string(), from_pandas=True)
+        return pa.nulls(len(raw), pa.large_string())
+    # Arrow's large_string, as pandas holds text: no copy of the offsets either way.
+    return pa.array(raw[name].astype("str"), from_pandas=True)
 
 
 def _encoded(spec: ColumnSpec, text: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
     # Numbers are mostly distinct; codes, names and months mostly repeat. One hash pass tells.
-    if spec.kind in (Kind.INTEGER, Kind.FLOAT) or len(text) < _DISTINCT_MIN_ROWS:
+    if spec.kind in _NUMERIC or len(text) < _DISTINCT_MIN_ROWS:
         return None
     encoded = pc.dictionary_encode(text, null_encoding="encode")  # a missing value is one more
     chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
@@ -159,7 +153,7 @@ def _expanded(
 
 def _stripped(text: pa.Array) -> pa.Array:
     text = pc.utf8_trim_whitespace(text)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
 
 
 def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Series:
@@ -171,7 +165,7 @@ def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Ser
         wide = pc.utf8_normalize(text, "NFKC")
         text = pc.replace_substring_regex(wide, _MINUS_SIGNS, "-")
     if spec.kind in (Kind.INTEGER, Kind.FLOAT):
-        return _parse_numbers(text, index, integer=spec.kind is Kind.INTEGER)
+        return parse_numbers(text, index, integer=spec.kind is Kind.INTEGER)
     if spec.kind is Kind.DATE:
         parsed = parse_date_values(text, spec.formats or ("%Y-%m-%d",))
         return pd.Series(parsed, index=index, dtype="datetime64[ns]")
@@ -188,43 +182,6 @@ def _series(text: pa.Array, index: pd.Index) -> pd.Series:
     series = text.to_pandas()
     series.index = index
     return series
-
-
-def _parse_numbers(values: pa.Array, index: pd.Index, integer: bool) -> pd.Series:
-    try:
-        # Most columns hold only plain numbers: Arrow's cast takes them in one pass.
-        numbers = np.asarray(pc.cast(values, pa.float64()), dtype="float64")
-        percent = np.zeros(len(numbers), bool)
-    except pa.ArrowInvalid:
-        numbers, percent = _parse_decorated_numbers(values)
-    # Arrow's cast takes "inf" and "nan", which no business column means (the pattern refuses them too).
-    numbers = np.where(np.isfinite(numbers), numbers, np.nan)
-    if integer:
-        whole = np.equal(np.mod(numbers, 1), 0, where=~np.isnan(numbers), out=np.zeros(len(numbers), bool))
-        numbers = np.where(whole & ~percent, numbers, np.nan)
-    else:
-        numbers = np.where(percent, numbers / 100, numbers)
-    return pd.Series(numbers, index=index, dtype="float64")
-
-
-def _parse_decorated_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    # Thousands separators, a % suffix or garbage: strip the decorations, cast only what is a number.
-    # Only the values that are not plain numbers take the slow road.
-    plain = np.asarray(pc.fill_null(pc.match_substring_regex(values, _NUMBER), True), dtype=bool)
-    numbers = np.array(  # a copy: written to below
-        pc.cast(pc.if_else(plain, values, pa.scalar(None, pa.string())), pa.float64()), dtype="float64"
-    )
-    percent = np.zeros(len(numbers), bool)
-    rest = np.flatnonzero(~plain)
-    cleaned = pc.replace_substring_regex(values.take(rest), _GROUPING, "")
-    is_percent = pc.ends_with(cleaned, "%")
-    cleaned = pc.if_else(is_percent, pc.utf8_slice_codeunits(cleaned, 0, -1), cleaned)
-    valid = pc.match_substring_regex(cleaned, _NUMBER)
-    numbers[rest] = np.asarray(
-        pc.cast(pc.if_else(valid, cleaned, pa.scalar(None, pa.string())), pa.float64()), dtype="float64"
-    )
-    percent[rest] = np.asarray(pc.fill_null(is_percent, False), dtype=bool)
-    return numbers, percent
 
 
 def _expectation(spec: ColumnSpec) -> str:

@@ -13,16 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workdata.core.builtin_checks import check_output, row_wise
-from workdata.core.conversion import (
-    Converted,
-    Distinct,
-    concat_failures,
-    convert,
-    empty_failures,
-    make_failures,
-)
+from workdata.core.conversion import Converted, Distinct, convert
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
+from workdata.core.failure_frames import concat_failures, empty_failures, make_failures
 from workdata.core.key_tracker import key_hashes
 from workdata.core.records import ErrorType
 from workdata.core.references import load_reference
