@@ -34,7 +34,7 @@ from workdata.core.validation import ValidationResult, validate
 log = logging.getLogger(__name__)
 
 _ARROW_TYPES = {
-    "VARCHAR": pa.string(),
+    "VARCHAR": pa.large_string(),  # as pandas holds text: staged without copying it
     "BIGINT": pa.int64(),
     "DOUBLE PRECISION": pa.float64(),
     "DATE": pa.timestamp("ns"),
