@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from workdata.core.dates import parse_date_values
 from workdata.core.domain import ColumnSpec, Domain, Kind
-from workdata.core.failure_frames import concat_failures, empty_failures, make_failures
+from workdata.core.failure_frames import concat_failures, empty_failures, make_failures, value_messages
 from workdata.core.numbers import parse_numbers, plain_numbers
 from workdata.core.records import ErrorType
 
@@ -39,7 +39,7 @@ class Converted:
     """The typed frame, the conversion failures, and the distinct values of low-cardinality columns."""
 
     typed: pd.DataFrame
-    failures: pd.DataFrame
+    failures: pa.Table
     distinct: dict[str, Distinct] = field(default_factory=dict)
 
 
@@ -91,17 +91,16 @@ def _column(spec: ColumnSpec, raw: pd.DataFrame, distinct_values: bool) -> _Colu
     return _Column(converted, blank, unconvertible, shown)
 
 
-def _failures(spec: ColumnSpec, index: pd.Index, column: _Column) -> list[pd.DataFrame]:
+def _failures(spec: ColumnSpec, index: pd.Index, column: _Column) -> list[pa.Table]:
     failures = []
     if column.shown is not None:
-        bad = pd.Series(column.shown.to_pylist(), dtype="str")
         failures.append(
             make_failures(
                 index[column.unconvertible],
                 ErrorType.VALIDATION_FAILED,
                 spec.name,
                 f"convert_to_{spec.kind}",
-                f"{spec.name}: '" + bad.str.slice(0, 80) + f"' {_expectation(spec)}",
+                value_messages(f"{spec.name}: '", column.shown, f"' {_expectation(spec)}"),
             )
         )
     if spec.required and column.blank.any():

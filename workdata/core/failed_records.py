@@ -28,20 +28,21 @@ def build_failed_records(
     source_file: str,
     file_hash: str,
     raw: RawTable,
-    failures: pd.DataFrame,
+    failures: pa.Table,
     run: RunContext,
 ) -> pd.DataFrame:
-    """One row per failing row and reason, ordered by row, in contract column order plus file_hash."""
-    if failures.empty and not raw.malformed:
+    """One row per failing row and reason (FAILURE_SCHEMA), ordered by row, in contract column order plus
+    file_hash."""
+    if not failures.num_rows and not raw.malformed:
         return _NO_RECORDS
     # Built column by column in Arrow and handed to pandas once: a block's few hundred records cost
     # pandas' per-operation overhead many times over when assembled as frames.
-    rows = failures["row_index"].to_numpy(dtype="int64")
+    rows = np.asarray(failures["row_index"], dtype="int64")
     unique = pd.unique(rows)
     raw_json = _flat(pa.array(raw_rows_as_json(raw.frame.loc[unique]), type=pa.string(), from_pandas=True))
     failed = {
         "row_index": pa.array(rows, pa.int64()),
-        **{name: _text(failures[name]) for name in ("error_type", "column", "check", "message")},
+        **{name: _flat(failures[name]) for name in ("error_type", "column", "check", "message")},
         "raw_data": raw_json.take(pa.array(pd.Index(unique).get_indexer(rows))),
     }
     malformed = {
@@ -71,10 +72,6 @@ def build_failed_records(
     order = [("row_index", "ascending"), ("error_type", "ascending"), ("column", "ascending")]
     table = table.take(pc.sort_indices(table, sort_keys=order))
     return table.select([*FAILED_RECORD_COLUMNS, "file_hash"]).to_pandas()
-
-
-def _text(column: pd.Series) -> pa.Array:
-    return _flat(pa.array(column.astype("str"), type=pa.string(), from_pandas=True))
 
 
 def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -1,38 +1,74 @@
-"""Failures found while validating a block: one row per failing row and reason, in fixed columns."""
+"""Failures found while validating a block: one row per failing row and reason, in fixed columns, as Arrow
+(a block's few hundred failures would cost pandas' per-operation overhead many times over)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workdata.core.records import ErrorType
 
-FAILURE_COLUMNS = ("row_index", "error_type", "column", "check", "message")
-_NO_FAILURES = pd.DataFrame({name: pd.Series(dtype="object") for name in FAILURE_COLUMNS})
+FAILURE_SCHEMA = pa.schema(
+    [
+        ("row_index", pa.int64()),
+        ("error_type", pa.string()),
+        ("column", pa.string()),
+        ("check", pa.string()),
+        ("message", pa.string()),
+    ]
+)
+FAILURE_COLUMNS = tuple(FAILURE_SCHEMA.names)
+_NO_FAILURES = FAILURE_SCHEMA.empty_table()
+_SHOWN_CHARS = 80  # of an offending value, in a message
 
 
-def empty_failures() -> pd.DataFrame:
-    """A failures frame with no rows and the fixed columns (shared: callers only concatenate it)."""
+def empty_failures() -> pa.Table:
+    """A failures table with no rows and the fixed columns."""
     return _NO_FAILURES
 
 
-def concat_failures(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The parts as one failures frame; empty parts (most checks pass) are left out, not concatenated."""
-    found = [part for part in parts if len(part)]
+def concat_failures(parts: list[pa.Table]) -> pa.Table:
+    """The parts as one failures table; empty parts (most checks pass) are left out, not concatenated."""
+    found = [part for part in parts if part.num_rows]
     if not found:
         return empty_failures()
-    return found[0] if len(found) == 1 else pd.concat(found, ignore_index=True)
+    return found[0] if len(found) == 1 else pa.concat_tables(found)
 
 
 def make_failures(
-    rows: pd.Index, error_type: ErrorType, column: str | None, check: str, messages: pd.Series | str
-) -> pd.DataFrame:
+    rows: pd.Index | np.ndarray,
+    error_type: ErrorType,
+    column: str | None,
+    check: str,
+    messages: pa.Array | str,
+) -> pa.Table:
     """Failures for `rows`, one per row, sharing type, column and check."""
-    return pd.DataFrame(
-        {
-            "row_index": rows.to_numpy(),
-            "error_type": str(error_type),
-            "column": column,
-            "check": check,
-            "message": messages.to_numpy() if isinstance(messages, pd.Series) else messages,
-        }
+    count = len(rows)
+    return pa.Table.from_arrays(
+        [
+            pa.array(np.asarray(rows, dtype=np.int64)),
+            _repeated(str(error_type), count),
+            _repeated(column, count),
+            _repeated(check, count),
+            _repeated(messages, count) if isinstance(messages, str) else _flat(messages),
+        ],
+        schema=FAILURE_SCHEMA,
     )
+
+
+def value_messages(before: str, values: pd.Series | pa.Array | pa.ChunkedArray, after: str) -> pa.Array:
+    """`before` + each value's text (its first 80 characters) + `after`; null where the value is missing."""
+    if isinstance(values, pd.Series):
+        values = pa.array(values.astype("str"), type=pa.string(), from_pandas=True)
+    shown = pc.utf8_slice_codeunits(pc.cast(values, pa.string()), 0, _SHOWN_CHARS)
+    return _flat(pc.binary_join_element_wise(before, shown, after, ""))
+
+
+def _repeated(value: str | None, count: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), count)
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

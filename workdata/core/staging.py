@@ -155,7 +155,7 @@ def check_block(
         lambda: validate(domain, raw.frame, reference_dir, hash_keys),
         lambda e: isinstance(e, ReferenceUnavailableError),
     )
-    records = build_failed_records(domain.name, file_key, file_hash, raw, result.failures, run)
+    records = build_failed_records(domain.name, file_key, file_hash, raw, result.failure_table, run)
     return result, records, extras
 
 

@@ -16,7 +16,7 @@ from workdata.core.builtin_checks import check_output, row_wise
 from workdata.core.conversion import Converted, Distinct, convert
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
-from workdata.core.failure_frames import concat_failures, empty_failures, make_failures
+from workdata.core.failure_frames import concat_failures, empty_failures, make_failures, value_messages
 from workdata.core.key_tracker import key_hashes
 from workdata.core.records import ErrorType
 from workdata.core.references import load_reference
@@ -36,13 +36,18 @@ class ValidationResult:
     """Typed good rows (index = source row) and one failure per failing row and reason."""
 
     good: pd.DataFrame
-    failures: pd.DataFrame
+    failure_table: pa.Table
     keys: BlockKeys | None = None
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        """The failures as a frame (FAILURE_COLUMNS), for reading; the pipeline works on the table."""
+        return self.failure_table.to_pandas()
 
     @property
     def failed_rows(self) -> int:
         """Rows with at least one failure: a row with several reasons counts once."""
-        return int(self.failures["row_index"].nunique())
+        return len(pc.unique(self.failure_table["row_index"]))
 
 
 def check_columns(domain: Domain, raw: pd.DataFrame) -> None:
@@ -76,14 +81,14 @@ def validate(
             _reference_failures(domain, converted, reference_dir),
         ]
     )
-    bad = typed.index.isin(failures["row_index"].unique())
+    bad = np.isin(typed.index.to_numpy(), np.asarray(failures["row_index"]))
     # No copy of a block without bad rows (most blocks of most files).
     good = _enrich(domain, typed.iloc[np.flatnonzero(~bad)] if bad.any() else typed, reference_dir)
     keys = None
     if hash_keys and repeated is not None:
         hashes = key_hashes(typed[list(domain.business_key)])
         keys = BlockKeys(typed.index.to_numpy(dtype=np.int64), hashes, repeated)
-    return ValidationResult(good=_cast(domain, good), failures=failures, keys=keys)
+    return ValidationResult(good=_cast(domain, good), failure_table=failures, keys=keys)
 
 
 @cache
@@ -92,7 +97,7 @@ def _schema(domain: Domain) -> pandera.DataFrameSchema:
     return domain.pandera_schema
 
 
-def _pandera_failures(domain: Domain, converted: Converted) -> pd.DataFrame:
+def _pandera_failures(domain: Domain, converted: Converted) -> pa.Table:
     # Each check of the schema runs through pandera's own check backend on its already-typed column;
     # skipping the container machinery (dtype, nullability: settled by the converter) is what makes it fast.
     schema, typed = _schema(domain), converted.typed
@@ -107,7 +112,7 @@ def _pandera_failures(domain: Domain, converted: Converted) -> pd.DataFrame:
 
 def _failures_of(
     check: pandera.Check, data: pd.Series | pd.DataFrame, column: str, distinct: Distinct | None = None
-) -> pd.DataFrame:
+) -> pa.Table:
     label = str(check.error or check.name)
     try:
         if distinct is not None and row_wise(check):
@@ -119,10 +124,10 @@ def _failures_of(
         raise RuleCrashedError([f"{label} on {column}"], detail=f"{type(exc).__name__}: {exc}") from exc
     if passed.all():
         return empty_failures()
-    failing = data.index[~passed]
-    values = data.loc[failing] if isinstance(data, pd.Series) else pd.Series("", index=failing)
-    messages = f"{column}: value '" + values.astype(str).str.slice(0, 80) + f"' failed {label}"
-    return make_failures(failing, ErrorType.VALIDATION_FAILED, column, label, messages)
+    failing = np.flatnonzero(~passed)
+    values = data.iloc[failing] if isinstance(data, pd.Series) else pd.Series("", index=failing)
+    messages = value_messages(f"{column}: value '", values, f"' failed {label}")
+    return make_failures(data.index[failing], ErrorType.VALIDATION_FAILED, column, label, messages)
 
 
 def _passed(check: pandera.Check, data: pd.Series | pd.DataFrame) -> np.ndarray:
@@ -135,7 +140,7 @@ def _passed(check: pandera.Check, data: pd.Series | pd.DataFrame) -> np.ndarray:
     return output.astype(bool).to_numpy()
 
 
-def _duplicate_keys(domain: Domain, typed: pd.DataFrame) -> tuple[np.ndarray | None, pd.DataFrame]:
+def _duplicate_keys(domain: Domain, typed: pd.DataFrame) -> tuple[np.ndarray | None, pa.Table]:
     key = list(domain.business_key)
     if not key or not set(key) <= set(typed.columns):
         return None, empty_failures()
@@ -143,7 +148,7 @@ def _duplicate_keys(domain: Domain, typed: pd.DataFrame) -> tuple[np.ndarray | N
     return repeated, duplicate_key_failures(domain, typed.index[repeated])
 
 
-def duplicate_key_failures(domain: Domain, rows: pd.Index) -> pd.DataFrame:
+def duplicate_key_failures(domain: Domain, rows: pd.Index | np.ndarray) -> pa.Table:
     """The failure of rows whose business key an earlier row of the file already had."""
     label = ", ".join(domain.business_key)
     return make_failures(
@@ -155,7 +160,7 @@ def duplicate_key_failures(domain: Domain, rows: pd.Index) -> pd.DataFrame:
     )
 
 
-def _reference_failures(domain: Domain, converted: Converted, reference_dir: Path | None) -> pd.DataFrame:
+def _reference_failures(domain: Domain, converted: Converted, reference_dir: Path | None) -> pa.Table:
     failures = [empty_failures()]
     for ref in domain.references:
         values = converted.typed[ref.column]
@@ -172,9 +177,9 @@ def _reference_failures(domain: Domain, converted: Converted, reference_dir: Pat
                     ref.error_type,
                     ref.column,
                     f"reference:{ref.reference}",
-                    f"{ref.column}: '"
-                    + values[unknown].astype(str).str.slice(0, 80)
-                    + f"' is not in reference table {ref.reference}",
+                    value_messages(
+                        f"{ref.column}: '", values[unknown], f"' is not in reference table {ref.reference}"
+                    ),
                 )
             )
     return concat_failures(failures)

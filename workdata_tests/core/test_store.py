@@ -79,7 +79,8 @@ def test_failed_records_of_a_rerun_in_the_same_session_are_replaced(store, run):
     raw.index = pd.Index(range(1, 5), name="row_index")
     raw.loc[2, "fee_rate"] = "abc"
     result = validate(DOMAIN, raw)
-    records = to_arrow(build_failed_records(DOMAIN.name, "f.csv", "h1", RawTable(raw), result.failures, run))
+    failures = result.failure_table
+    records = to_arrow(build_failed_records(DOMAIN.name, "f.csv", "h1", RawTable(raw), failures, run))
     for _ in range(2):
         store.commit_file(outcome("h1", 3, FileStatus.PARTIAL), run, result.good, records)
     stored = store.failed_records(session_id=run.session_id)
