@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workdata.core.dates import parse_date_values
+from workdata.core.distinct import Distinct
 from workdata.core.domain import ColumnSpec, Domain, Kind
 from workdata.core.failure_frames import concat_failures, empty_failures, make_failures, value_messages
 from workdata.core.numbers import parse_numbers, plain_numbers
@@ -20,18 +21,6 @@ _DISTINCT_MIN_ROWS = 1_000  # below this, encoding costs more than it saves
 _TRUE = {"true", "1", "yes", "y"}
 _MINUS_SIGNS = "[\u2212\u2012\u2013\uff0d]"
 _FALSE = {"false", "0", "no", "n"}
-
-
-@dataclass(frozen=True)
-class Distinct:
-    """A column's distinct typed values (index 0..k-1) and, per row, the position of its value there."""
-
-    values: pd.Series
-    codes: np.ndarray
-
-    def expand(self, judged: np.ndarray) -> np.ndarray:
-        """A per-distinct-value result as one per row."""
-        return judged[self.codes]
 
 
 @dataclass
@@ -163,7 +152,7 @@ def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Ser
     if pc.all(pc.string_is_ascii(text)).as_py() is False:
         wide = pc.utf8_normalize(text, "NFKC")
         text = pc.replace_substring_regex(wide, _MINUS_SIGNS, "-")
-    if spec.kind in (Kind.INTEGER, Kind.FLOAT):
+    if spec.kind in _NUMERIC:
         return parse_numbers(text, index, integer=spec.kind is Kind.INTEGER)
     if spec.kind is Kind.DATE:
         parsed = parse_date_values(text, spec.formats or ("%Y-%m-%d",))

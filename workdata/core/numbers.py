@@ -16,24 +16,26 @@ def plain_numbers(text: pa.Array, index: pd.Index, integer: bool) -> pd.Series |
     """The numbers when every value is a plain number as it stands (no blank, padding or decoration)."""
     # Most numeric columns are like that: Arrow's cast takes the raw text whole (it refuses spaces, blanks
     # and non-ASCII), so trimming and normalising would have nothing to do.
-    if text.null_count:
-        return None
-    try:
-        numbers = np.asarray(pc.cast(text, pa.float64()), dtype="float64")
-    except pa.ArrowInvalid:
-        return None
-    return _finished(numbers, np.zeros(len(numbers), bool), index, integer)
+    numbers = None if text.null_count else _cast_whole(text)
+    return None if numbers is None else _finished(numbers, np.zeros(len(numbers), bool), index, integer)
 
 
 def parse_numbers(values: pa.Array, index: pd.Index, integer: bool) -> pd.Series:
     """Numbers from stripped text: plain, with thousands separators or as a percentage; NaN otherwise."""
-    try:
-        # Most columns hold only plain numbers: Arrow's cast takes them in one pass.
-        numbers = np.asarray(pc.cast(values, pa.float64()), dtype="float64")
-        percent = np.zeros(len(numbers), bool)
-    except pa.ArrowInvalid:
+    numbers = _cast_whole(values)  # most columns hold only plain numbers
+    if numbers is None:
         numbers, percent = _parse_decorated_numbers(values)
+    else:
+        percent = np.zeros(len(numbers), bool)
     return _finished(numbers, percent, index, integer)
+
+
+def _cast_whole(values: pa.Array) -> np.ndarray | None:
+    # Arrow's cast takes a column of plain numbers in one pass, and refuses it whole for one other value.
+    try:
+        return np.asarray(pc.cast(values, pa.float64()), dtype="float64")
+    except pa.ArrowInvalid:
+        return None
 
 
 def _finished(numbers: np.ndarray, percent: np.ndarray, index: pd.Index, integer: bool) -> pd.Series:

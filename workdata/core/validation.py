@@ -13,13 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workdata.core.builtin_checks import check_output, row_wise
-from workdata.core.conversion import Converted, Distinct, convert
+from workdata.core.conversion import Converted, convert
+from workdata.core.distinct import Distinct, judged
 from workdata.core.domain import Domain, Kind
 from workdata.core.errors import RuleCrashedError, SchemaMismatchError
 from workdata.core.failure_frames import concat_failures, empty_failures, make_failures, value_messages
 from workdata.core.key_tracker import key_hashes
 from workdata.core.records import ErrorType
-from workdata.core.references import load_reference
+from workdata.core.reference_checks import enrich, reference_failures
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,12 @@ def validate(
             converted.failures,
             _pandera_failures(domain, converted),
             duplicates,
-            _reference_failures(domain, converted, reference_dir),
+            reference_failures(domain, converted, reference_dir),
         ]
     )
     bad = np.isin(typed.index.to_numpy(), np.asarray(failures["row_index"]))
     # No copy of a block without bad rows (most blocks of most files).
-    good = _enrich(domain, typed.iloc[np.flatnonzero(~bad)] if bad.any() else typed, reference_dir)
+    good = enrich(domain, typed.iloc[np.flatnonzero(~bad)] if bad.any() else typed, reference_dir)
     keys = None
     if hash_keys and repeated is not None:
         hashes = key_hashes(typed[list(domain.business_key)])
@@ -115,11 +116,9 @@ def _failures_of(
 ) -> pa.Table:
     label = str(check.error or check.name)
     try:
-        if distinct is not None and row_wise(check):
-            # A row's result depends on its value alone: judge each distinct value once.
-            passed = distinct.expand(_passed(check, distinct.values))
-        else:
-            passed = _passed(check, data)
+        # A row-wise built-in judges a row by its value alone: each distinct value is judged once.
+        by_value = distinct if row_wise(check) else None
+        passed = judged(lambda values: _passed(check, values), data, by_value)
     except Exception as exc:
         raise RuleCrashedError([f"{label} on {column}"], detail=f"{type(exc).__name__}: {exc}") from exc
     if passed.all():
@@ -158,46 +157,6 @@ def duplicate_key_failures(domain: Domain, rows: pd.Index | np.ndarray) -> pa.Ta
         "unique_business_key",
         f"duplicate business key ({label}) within the file",
     )
-
-
-def _reference_failures(domain: Domain, converted: Converted, reference_dir: Path | None) -> pa.Table:
-    failures = [empty_failures()]
-    for ref in domain.references:
-        values = converted.typed[ref.column]
-        known = load_reference(ref.reference, reference_dir)[ref.key]
-        distinct = converted.distinct.get(ref.column)
-        if distinct is not None:
-            unknown = distinct.expand((distinct.values.notna() & ~distinct.values.isin(known)).to_numpy())
-        else:
-            unknown = (values.notna() & ~values.isin(known)).to_numpy()
-        if unknown.any():
-            failures.append(
-                make_failures(
-                    values.index[unknown],
-                    ref.error_type,
-                    ref.column,
-                    f"reference:{ref.reference}",
-                    value_messages(
-                        f"{ref.column}: '", values[unknown], f"' is not in reference table {ref.reference}"
-                    ),
-                )
-            )
-    return concat_failures(failures)
-
-
-def _enrich(domain: Domain, good: pd.DataFrame, reference_dir: Path | None) -> pd.DataFrame:
-    for ref in domain.references:
-        if ref.adds:
-            table = load_reference(ref.reference, reference_dir)
-            # Arrow's lookup (the first row of a key, as pandas' map): no index built per block.
-            keys = pa.array(good[ref.column], type=pa.string(), from_pandas=True)
-            at = pc.index_in(keys, value_set=pa.array(table[ref.key], type=pa.string()))
-            for name in ref.adds:
-                found = pa.array(table[name], type=pa.string()).take(at)
-                values = found.to_pandas().astype("str")
-                values.index = good.index
-                good[name] = values
-    return good
 
 
 def _cast(domain: Domain, good: pd.DataFrame) -> pd.DataFrame:
