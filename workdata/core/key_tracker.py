@@ -12,14 +12,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workdata.core.distinct import Distinct, judged
+
 _BITS_PER_KEY = 12
 _PAIR = np.dtype([("row", "<i8"), ("hash", "<u8")])
 _SHIFTS = np.array([40, 46, 52, 58], dtype=np.uint64)  # four 6-bit positions from the hash's top bits
 
 
-def key_hashes(keys: pd.DataFrame) -> np.ndarray:
-    """64-bit hashes of each row's key (equal keys, equal hashes; NA equals NA, as `duplicated` has it)."""
-    return pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
+def key_hashes(keys: pd.DataFrame, distinct: dict[str, Distinct] | None = None) -> np.ndarray:
+    """64-bit hashes of each row's key (equal keys, equal hashes; NA equals NA, as `duplicated` has it):
+    pandas' `hash_pandas_object(keys, index=False)`, a column with distinct values hashed once per value."""
+    columns = [
+        judged(lambda v: pd.util.hash_pandas_object(v, index=False).to_numpy(np.uint64), keys[name], column)
+        for name, column in ((n, (distinct or {}).get(n)) for n in keys.columns)
+    ]
+    return _combined(columns)
+
+
+def _combined(hashes: list[np.ndarray]) -> np.ndarray:
+    # pandas' combine_hash_arrays (CPython's tuple hash), which hash_pandas_object applies to a frame's
+    # columns; written out because it is not public.
+    out = np.full(len(hashes[0]), 0x345678, dtype=np.uint64)
+    multiplier = np.uint64(1000003)
+    for i, column in enumerate(hashes):
+        out ^= column
+        out *= multiplier
+        multiplier += np.uint64(82520 + 2 * (len(hashes) - i))
+    return out + np.uint64(97531)
 
 
 class _Bloom:

@@ -87,7 +87,7 @@ def validate(
     good = enrich(domain, typed.iloc[np.flatnonzero(~bad)] if bad.any() else typed, reference_dir)
     keys = None
     if hash_keys and repeated is not None:
-        hashes = key_hashes(typed[list(domain.business_key)])
+        hashes = key_hashes(typed[list(domain.business_key)], converted.distinct)
         keys = BlockKeys(typed.index.to_numpy(dtype=np.int64), hashes, repeated)
     return ValidationResult(good=_cast(domain, good), failure_table=failures, keys=keys)
 

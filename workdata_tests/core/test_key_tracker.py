@@ -65,3 +65,16 @@ def test_the_filter_names_few_false_candidates_at_its_capacity(tmp_path):
     fresh = tracker.add(np.arange(200_000, 300_000), key_hashes(_keys(range(10**6, 10**6 + 100_000))))
     tracker.close()
     assert fresh.mean() < 0.02  # each false candidate costs a raw-row JSON, never a wrong result
+
+
+def test_key_hashes_are_pandas_hashes_of_the_key_columns():
+    keys = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2024-01-01", None, "2024-01-01", "2024-02-01"]),
+            "plan": pd.Series(["P1", "P2", None, "P1"], dtype="str"),
+            "amount": [1.5, float("nan"), 2.0, 1.5],
+        }
+    )
+    expected = pd.util.hash_pandas_object(keys, index=False).to_numpy(np.uint64)
+    assert (key_hashes(keys) == expected).all()
+    assert (key_hashes(keys[["plan"]]) == pd.util.hash_pandas_object(keys[["plan"]], index=False)).all()

@@ -143,9 +143,11 @@ def test_judging_distinct_values_once_gives_what_judging_every_row_gives(data, n
                 _TRICKY[p] if p < len(_TRICKY) else v
                 for p, v in zip(picks * (1_200 // len(picks) + 1), raw[spec.name], strict=False)
             ]
-    by_value = validate(domain, raw.copy(), distinct_values=True)
-    by_row = validate(domain, raw.copy(), distinct_values=False)
+    by_value = validate(domain, raw.copy(), hash_keys=True, distinct_values=True)
+    by_row = validate(domain, raw.copy(), hash_keys=True, distinct_values=False)
     pd.testing.assert_frame_equal(by_value.good, by_row.good)
+    assert (by_value.keys.hashes == by_row.keys.hashes).all()
+    assert (by_value.keys.repeated == by_row.keys.repeated).all()
     order = ["row_index", "column", "check"]
     pd.testing.assert_frame_equal(
         by_value.failures.sort_values(order).reset_index(drop=True),
