@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workdata.core.connect import Connection
@@ -41,7 +42,7 @@ class SpilledRecords:
             self._late = late_ones.sort_values(_ORDER, kind="stable")
             return
         table = to_arrow(records)
-        self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, compression="lz4")
+        self._writer = self._writer or _writer(self.path, table.schema)
         self._writer.write_table(table)
 
     def close(self) -> None:
@@ -83,3 +84,12 @@ class SpilledRecords:
             conn.insert_parquet("failed_records", self.path, np.zeros(0, dtype=np.int64))
         if self._late is not None:
             conn.insert_arrow("failed_records", to_arrow(self._late))
+
+
+def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    # Read back once, soon: cheap to encode beats small. Dictionaries only where values repeat (not the
+    # raw data or messages, whose dictionaries would be built and given up); no compression or statistics.
+    repeating = [name for name in schema.names if name not in ("raw_data", "message", "row_index", "attempt")]
+    return pq.ParquetWriter(
+        path, schema, compression="none", use_dictionary=repeating, write_statistics=False
+    )

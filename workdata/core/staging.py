@@ -119,8 +119,7 @@ def stage_blocks(
                 if len(result.good):
                     rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
                     rows = rows.select(schema.names).cast(schema)
-                    # lz4: the spill file lives seconds; compressing it harder costs more than it saves.
-                    writer = writer or pq.ParquetWriter(folder / "rows.parquet", schema, compression="lz4")
+                    writer = writer or _rows_writer(folder / "rows.parquet", schema)
                     if written is not None:
                         written.result()  # one write at a time, in order; its error surfaces here
                     written = background.submit(writer.write_table, rows)
@@ -157,6 +156,14 @@ def check_block(
     )
     records = build_failed_records(domain.name, file_key, file_hash, raw, result.failure_table, run)
     return result, records, extras
+
+
+def _rows_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    # The file lives seconds and is read once, whole: encoding it cheaply matters more than its size.
+    # Dictionaries pay only for text (a float column's dictionary is built, then given up); no
+    # compression or statistics. A quarter of the default's CPU time, on the thread beside validation.
+    text = [f.name for f in schema if pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
+    return pq.ParquetWriter(path, schema, compression="none", use_dictionary=text, write_statistics=False)
 
 
 def _schema(domain: Domain) -> pa.Schema:
