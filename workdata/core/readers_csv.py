@@ -3,7 +3,6 @@ bytes become MalformedRow; huge first lines and rows fail the file plainly inste
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 
@@ -16,6 +15,7 @@ import pyarrow.csv as pa_csv
 from workdata.core.errors import LineTooLongError, MalformedFileError
 from workdata.core.headers import normalise_header
 from workdata.core.readers import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
+from workdata.core.utf8 import repair_utf8, stream_is_utf8
 
 BOM = b"\xef\xbb\xbf"
 _REPLACEMENT = "\ufffd"
@@ -83,22 +83,9 @@ def parse_csv(source, header: list[str], on_invalid, stream: bool = False, block
 def _as_valid_utf8(data: bytes) -> tuple[bytes, bool]:
     # pyarrow cannot hand a row with invalid UTF-8 to the invalid-row handler, so bad bytes become U+FFFD
     # here and every row holding one is set aside as MALFORMED below: marked, never silently loaded.
-    if _is_utf8(data):
+    if stream_is_utf8(io.BytesIO(data)):  # in chunks: a large valid file is never held twice
         return data, False
-    return data.decode("utf-8", "replace").encode("utf-8"), True
-
-
-def _is_utf8(data: bytes, chunk: int = 4 << 20) -> bool:
-    # Checked in chunks so a large valid file is never held twice (bytes and str) in memory.
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(view), chunk):
-            decoder.decode(view[start : start + chunk])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return repair_utf8(data), True
 
 
 def csv_header(data: bytes) -> list[str]:

@@ -3,7 +3,6 @@ with memory bounded by the chunk size instead of the file size."""
 
 from __future__ import annotations
 
-import codecs
 import gzip
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from workdata.core.readers_csv import (
     split_undecodable,
 )
 from workdata.core.sources import GZIP_MAGIC
+from workdata.core.utf8 import Utf8Repair, stream_is_utf8
 
 _STREAMABLE = {".csv"}
 
@@ -45,7 +45,7 @@ def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
             raise MalformedFileError("The file is empty; it holds no header and no rows.")
         head = head[len(BOM) :] if head.startswith(BOM) else head
         header = csv_header(head)  # on the bytes as sent: a header that is not UTF-8 fails the file
-        stream = _Prefixed(head, raw) if valid else _Utf8Repair(_Prefixed(head, raw))
+        stream = _Prefixed(head, raw) if valid else Utf8Repair(_Prefixed(head, raw))
         malformed: list[MalformedRow] = []
         handler = invalid_row_handler(malformed, not valid)
         batches = parse_csv(stream, header, handler, True, options.block_bytes)
@@ -137,16 +137,9 @@ def expanded_size(path: Path) -> int:
         return max(size, int.from_bytes(handle.read(4), "little"))
 
 
-def _stream_is_utf8(path: Path, max_bytes: int, chunk: int = 4 << 20) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _stream_is_utf8(path: Path, max_bytes: int) -> bool:
     with _open(path, max_bytes) as stream:
-        try:
-            while block := stream.read(chunk):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
+        return stream_is_utf8(stream)
 
 
 class _Capped:
@@ -164,18 +157,6 @@ class _Capped:
                 "decompression bomb). Send it uncompressed or split it."
             )
         return data
-
-
-class _Utf8Repair:
-    """Undecodable bytes become U+FFFD, as when a whole file is repaired; rows holding one are set aside."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream, self.closed = stream, False
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def read(self, size: int = -1) -> bytes:
-        block = self.stream.read(size)
-        return self.decoder.decode(block, final=not block).encode("utf-8")
 
 
 class _Prefixed:
