@@ -22,11 +22,12 @@ _SHIFTS = np.array([40, 46, 52, 58], dtype=np.uint64)  # four 6-bit positions fr
 def key_hashes(keys: pd.DataFrame, distinct: dict[str, Distinct] | None = None) -> np.ndarray:
     """64-bit hashes of each row's key (equal keys, equal hashes; NA equals NA, as `duplicated` has it):
     pandas' `hash_pandas_object(keys, index=False)`, a column with distinct values hashed once per value."""
-    columns = [
-        judged(lambda v: pd.util.hash_pandas_object(v, index=False).to_numpy(np.uint64), keys[name], column)
-        for name, column in ((n, (distinct or {}).get(n)) for n in keys.columns)
-    ]
-    return _combined(columns)
+    distinct = distinct or {}
+    return _combined([judged(_value_hashes, keys[name], distinct.get(name)) for name in keys.columns])
+
+
+def _value_hashes(values: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(values, index=False).to_numpy(np.uint64)
 
 
 def _combined(hashes: list[np.ndarray]) -> np.ndarray:

@@ -7,8 +7,6 @@ from typing import BinaryIO
 
 import numpy as np
 
-_REPLACE = "replace"
-
 
 def repair_utf8(data: bytes) -> bytes:
     """`data.decode("utf-8", "replace").encode()`, decoding only the lines that hold a non-ASCII byte.
@@ -25,8 +23,8 @@ def repair_utf8(data: bytes) -> bytes:
     for line in suspects.tolist():
         start = int(ends[line - 1]) if line else 0
         end = int(ends[line]) if line < len(ends) else len(data)
-        text = data[start:end].decode("utf-8", _REPLACE).encode()
-        if len(text) != end - start or text != data[start:end]:
+        text = data[start:end].decode("utf-8", "replace").encode()
+        if text != data[start:end]:  # a valid line decodes to itself
             parts += [data[done:start], text]
             done = end
     if not parts:
