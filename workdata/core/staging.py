@@ -25,7 +25,7 @@ from workdata.core.prefetch import prefetched
 from workdata.core.readers import RawTable, ReadOptions
 from workdata.core.readers_csv import MAX_LINE_BYTES
 from workdata.core.readers_stream import expanded_size, iter_csv_chunks
-from workdata.core.record_spill import SpilledRecords
+from workdata.core.record_spill import SpilledRecords, spill_writer
 from workdata.core.repeated_keys import RepeatedKeys
 from workdata.core.store import LINEAGE_TEXT, StagedRows, with_lineage
 from workdata.core.store_schema import LINEAGE_COLUMNS
@@ -119,7 +119,7 @@ def stage_blocks(
                 if len(result.good):
                     rows = with_lineage(result.good, file_key, file_hash, run.run_id, raw.sheet)
                     rows = rows.select(schema.names).cast(schema)
-                    writer = writer or _rows_writer(folder / "rows.parquet", schema)
+                    writer = writer or spill_writer(folder / "rows.parquet", schema, _text_columns(schema))
                     if written is not None:
                         written.result()  # one write at a time, in order; its error surfaces here
                     written = background.submit(writer.write_table, rows)
@@ -158,12 +158,8 @@ def check_block(
     return result, records, extras
 
 
-def _rows_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-    # The file lives seconds and is read once, whole: encoding it cheaply matters more than its size.
-    # Dictionaries pay only for text (a float column's dictionary is built, then given up); no
-    # compression or statistics. A quarter of the default's CPU time, on the thread beside validation.
-    text = [f.name for f in schema if pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
-    return pq.ParquetWriter(path, schema, compression="none", use_dictionary=text, write_statistics=False)
+def _text_columns(schema: pa.Schema) -> list[str]:
+    return [f.name for f in schema if pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
 
 
 def _schema(domain: Domain) -> pa.Schema:
