@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workdata.core.failure_frames import flat, repeated_text
 from workdata.core.outcome import RunContext
 from workdata.core.raw_json import text_rows_as_json
 from workdata.core.readers import RawTable
@@ -39,17 +40,17 @@ def build_failed_records(
     # pandas' per-operation overhead many times over when assembled as frames.
     rows = np.asarray(failures["row_index"], dtype="int64")
     unique = pd.unique(rows)
-    raw_json = _flat(pa.array(raw_rows_as_json(raw.frame.loc[unique]), type=pa.string(), from_pandas=True))
+    raw_json = flat(pa.array(raw_rows_as_json(raw.frame.loc[unique]), type=pa.string(), from_pandas=True))
     failed = {
         "row_index": pa.array(rows, pa.int64()),
-        **{name: _flat(failures[name]) for name in ("error_type", "column", "check", "message")},
+        **{name: flat(failures[name]) for name in ("error_type", "column", "check", "message")},
         "raw_data": raw_json.take(pa.array(pd.Index(unique).get_indexer(rows))),
     }
     malformed = {
         "row_index": pa.array([m.row_index for m in raw.malformed], pa.int64()),
-        "error_type": _repeated(str(ErrorType.MALFORMED_ROW), len(raw.malformed)),
+        "error_type": repeated_text(str(ErrorType.MALFORMED_ROW), len(raw.malformed)),
         "column": pa.nulls(len(raw.malformed), pa.string()),
-        "check": _repeated("parse", len(raw.malformed)),
+        "check": repeated_text("parse", len(raw.malformed)),
         "message": pa.array([f"row could not be parsed: {m.reason}" for m in raw.malformed], pa.string()),
         "raw_data": pa.array(
             [json.dumps({"_raw_line": _capped(m.raw_line)}, ensure_ascii=False) for m in raw.malformed],
@@ -66,21 +67,12 @@ def build_failed_records(
         "file_hash": file_hash,
     }
     for name, value in constants.items():
-        table = table.append_column(name, _repeated(value, table.num_rows))
+        table = table.append_column(name, repeated_text(value, table.num_rows))
     table = table.append_column("attempt", pa.array(np.full(table.num_rows, run.attempt, dtype="int64")))
     # Arrow's sort is stable and puts nulls last, as pandas' sort_values(kind="stable") did.
     order = [("row_index", "ascending"), ("error_type", "ascending"), ("column", "ascending")]
     table = table.take(pc.sort_indices(table, sort_keys=order))
     return table.select([*FAILED_RECORD_COLUMNS, "file_hash"]).to_pandas()
-
-
-def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    # pandas hands its Arrow-backed text over as chunks; concat_arrays takes plain arrays.
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-
-def _repeated(value: str | None, count: int) -> pa.Array:
-    return pa.repeat(pa.scalar(value, pa.string()), count)
 
 
 MAX_RAW_CHARS = 64 * 1024

@@ -49,10 +49,10 @@ def make_failures(
     return pa.Table.from_arrays(
         [
             pa.array(np.asarray(rows, dtype=np.int64)),
-            _repeated(str(error_type), count),
-            _repeated(column, count),
-            _repeated(check, count),
-            _repeated(messages, count) if isinstance(messages, str) else _flat(messages),
+            repeated_text(str(error_type), count),
+            repeated_text(column, count),
+            repeated_text(check, count),
+            repeated_text(messages, count) if isinstance(messages, str) else flat(messages),
         ],
         schema=FAILURE_SCHEMA,
     )
@@ -63,12 +63,14 @@ def value_messages(before: str, values: pd.Series | pa.Array | pa.ChunkedArray, 
     if isinstance(values, pd.Series):
         values = pa.array(values.astype("str"), type=pa.string(), from_pandas=True)
     shown = pc.utf8_slice_codeunits(pc.cast(values, pa.string()), 0, _SHOWN_CHARS)
-    return _flat(pc.binary_join_element_wise(before, shown, after, ""))
+    return flat(pc.binary_join_element_wise(before, shown, after, ""))
 
 
-def _repeated(value: str | None, count: int) -> pa.Array:
+def repeated_text(value: str | None, count: int) -> pa.Array:
+    """`value` (or null) as a text column of `count` rows."""
     return pa.repeat(pa.scalar(value, pa.string()), count)
 
 
-def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One plain array (pandas hands its Arrow-backed text over as chunks; concat_arrays takes arrays)."""
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
