@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -11,17 +12,18 @@ import pyarrow.compute as pc
 
 from workdata.core.failure_frames import flat, repeated_text
 from workdata.core.outcome import RunContext
-from workdata.core.raw_json import text_rows_as_json
+from workdata.core.raw_json import json_objects
 from workdata.core.readers import RawTable
 from workdata.core.records import FAILED_RECORD_COLUMNS, ErrorType
 from workdata.core.session import iso_utc
 
-_NO_RECORDS = pd.DataFrame(
-    {
-        name: pd.Series(dtype="int64" if name in ("row_index", "attempt") else "str")
+RECORD_SCHEMA = pa.schema(
+    [
+        (name, pa.int64() if name in ("row_index", "attempt") else pa.string())
         for name in (*FAILED_RECORD_COLUMNS, "file_hash")
-    }
+    ]
 )
+NO_RECORDS = RECORD_SCHEMA.empty_table()
 
 
 def build_failed_records(
@@ -31,16 +33,16 @@ def build_failed_records(
     raw: RawTable,
     failures: pa.Table,
     run: RunContext,
-) -> pd.DataFrame:
-    """One row per failing row and reason (FAILURE_SCHEMA), ordered by row, in contract column order plus
-    file_hash."""
+) -> pa.Table:
+    """One record per failing row and reason (FAILURE_SCHEMA) and per malformed row, ordered by row, in
+    contract column order plus file_hash (RECORD_SCHEMA)."""
     if not failures.num_rows and not raw.malformed:
-        return _NO_RECORDS
-    # Built column by column in Arrow and handed to pandas once: a block's few hundred records cost
-    # pandas' per-operation overhead many times over when assembled as frames.
+        return NO_RECORDS
+    # Built column by column in Arrow and kept so to the database and the CSV: a block's few hundred
+    # records would cost pandas' per-operation overhead many times over.
     rows = np.asarray(failures["row_index"], dtype="int64")
     unique = pd.unique(rows)
-    raw_json = flat(pa.array(raw_rows_as_json(raw.frame.loc[unique]), type=pa.string(), from_pandas=True))
+    raw_json = raw_rows_as_json(raw.frame, raw.frame.index.get_indexer(unique))
     failed = {
         "row_index": pa.array(rows, pa.int64()),
         **{name: flat(failures[name]) for name in ("error_type", "column", "check", "message")},
@@ -52,9 +54,8 @@ def build_failed_records(
         "column": pa.nulls(len(raw.malformed), pa.string()),
         "check": repeated_text("parse", len(raw.malformed)),
         "message": pa.array([f"row could not be parsed: {m.reason}" for m in raw.malformed], pa.string()),
-        "raw_data": pa.array(
-            [json.dumps({"_raw_line": _capped(m.raw_line)}, ensure_ascii=False) for m in raw.malformed],
-            pa.string(),
+        "raw_data": json_objects(
+            ["_raw_line"], [_capped_text(pa.array([m.raw_line for m in raw.malformed], pa.string()))]
         ),
     }
     table = pa.table({name: pa.concat_arrays([failed[name], malformed[name]]) for name in failed})
@@ -72,49 +73,56 @@ def build_failed_records(
     # Arrow's sort is stable and puts nulls last, as pandas' sort_values(kind="stable") did.
     order = [("row_index", "ascending"), ("error_type", "ascending"), ("column", "ascending")]
     table = table.take(pc.sort_indices(table, sort_keys=order))
-    return table.select([*FAILED_RECORD_COLUMNS, "file_hash"]).to_pandas()
+    return table.select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA)
 
 
 MAX_RAW_CHARS = 64 * 1024
 
 
-def raw_rows_as_json(raw_rows: pd.DataFrame) -> pd.Series:
-    """Each raw row as one JSON object (column -> text as read), values capped; index kept."""
-    if raw_rows.empty:
-        return pd.Series([], index=raw_rows.index, dtype="str")
-    if not raw_rows.columns.is_unique:
-        return pd.Series(
-            [
-                json.dumps({k: _capped(v) for k, v in r.items()}, ensure_ascii=False)
-                for _, r in raw_rows.iterrows()
-            ],
-            index=raw_rows.index,
-        )
-    long = [name for name in raw_rows.columns if _may_be_long(raw_rows[name])]
-    capped = raw_rows.assign(**{name: _capped_column(raw_rows[name]) for name in long}) if long else raw_rows
-    built = text_rows_as_json(capped)  # Arrow, column by column: ~5x faster than pandas' writer
-    return built if built is not None else _pandas_json(capped)
+def raw_rows_as_json(frame: pd.DataFrame, positions: np.ndarray) -> pa.Array:
+    """The rows at `positions` as JSON objects (column -> text as read), long values capped."""
+    if not len(positions):
+        return pa.array([], pa.string())
+    if frame.columns.is_unique:
+        try:
+            # Only the failing rows are taken, in Arrow: no pandas frame of them is ever built.
+            columns = [_capped_text(_taken(frame[name], positions)) for name in frame.columns]
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            columns = None  # not text (a typed frame): pandas' writer
+        if columns is not None:
+            return json_objects(list(frame.columns), columns)
+        lines = _pandas_json(frame.iloc[positions].map(_capped))
+    else:
+        lines = [
+            json.dumps({k: _capped(v) for k, v in r.items()}, ensure_ascii=False)
+            for _, r in frame.iloc[positions].iterrows()
+        ]
+    return pa.array(lines, pa.string())
 
 
-def _pandas_json(rows: pd.DataFrame) -> pd.Series:
+def _taken(column: pd.Series, positions: np.ndarray) -> pa.Array:
+    taken = pa.array(column, from_pandas=True).take(pa.array(positions))
+    return flat(taken.cast(pa.string()) if pa.types.is_large_string(taken.type) else taken)
+
+
+def _pandas_json(rows: pd.DataFrame) -> list[str]:
     # pandas writes JSON in C, far faster than json.dumps per row; it escapes '/' as '\/', which is
     # valid JSON but noisy in a CSV, so that escape is undone (safe: '\/' only ever comes from a '/').
     lines = rows.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
-    return pd.Series(lines, index=rows.index, dtype="str").str.replace("\\/", "/", regex=False)
+    return [line.replace("\\/", "/") for line in lines]
 
 
-def _may_be_long(column: pd.Series) -> bool:
-    # One Arrow pass over the bytes (never fewer than the characters) spares most columns pandas' check.
-    try:
-        longest = pc.max(pc.binary_length(pa.array(column, type=pa.string(), from_pandas=True))).as_py()
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return True
-    return longest is not None and longest > MAX_RAW_CHARS
-
-
-def _capped_column(column: pd.Series) -> pd.Series:
-    long = column.astype("str").str.len() > MAX_RAW_CHARS
-    return column.where(~long, column[long].map(_capped)) if long.any() else column
+def _capped_text(values: pa.Array) -> pa.Array:
+    if not pa.types.is_string(values.type):
+        raise pa.ArrowTypeError(f"not text: {values.type}")
+    # Bytes are never fewer than characters: one pass over the lengths spares most columns the count.
+    if (pc.max(pc.binary_length(values)).as_py() or 0) <= MAX_RAW_CHARS:
+        return values
+    long = pc.fill_null(pc.greater(pc.utf8_length(values), MAX_RAW_CHARS), False)
+    if not pc.any(long).as_py():
+        return values
+    capped = [_capped(value) for value in values.filter(long).to_pylist()]
+    return pc.replace_with_mask(values, long, pa.array(capped, pa.string()))
 
 
 def _capped(value: object) -> object:
@@ -124,42 +132,48 @@ def _capped(value: object) -> object:
     return value
 
 
-def to_arrow(records: pd.DataFrame) -> pa.Table:
-    """Arrow table with explicit types, ready for DuckDB."""
+def to_arrow(records: pd.DataFrame | pa.Table) -> pa.Table:
+    """Records as an Arrow table with explicit types, ready for DuckDB (a table is returned as it is)."""
+    if isinstance(records, pa.Table):
+        return records
     schema = pa.schema(
         [(name, pa.int64() if name in ("row_index", "attempt") else pa.string()) for name in records.columns]
     )
     return pa.Table.from_pandas(records, schema=schema, preserve_index=False)
 
 
-def top_reasons(records: pd.DataFrame, limit: int = 5) -> tuple[tuple[str, int], ...]:
+def top_reasons(records: pd.DataFrame | pa.Table, limit: int = 5) -> tuple[tuple[str, int], ...]:
     """The most frequent (error type, column, check) reasons with their counts."""
     return most_frequent(reason_counts(records), limit)
 
 
-def reason_counts(records: pd.DataFrame) -> pd.Series:
+def reason_counts(records: pd.DataFrame | pa.Table) -> Counter[str]:
     """How many records give each reason ("error type column check"); counts of parts add up."""
-    if records.empty:
-        return pd.Series([], dtype="int64")
-    reason = (
-        records["error_type"].astype(str)
-        + " "
-        + records["column"].fillna("-").astype(str)
-        + " "
-        + records["check"].fillna("").astype(str)
-    )
-    return reason.str.strip().value_counts()
+    table = to_arrow(records)
+    counts: Counter[str] = Counter()
+    if not table.num_rows:
+        return counts
+    # Counted per (type, column, check) by Arrow; only the few distinct reasons become text.
+    keys = ["error_type", "column", "check"]
+    grouped = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
+    found = (grouped[name].to_pylist() for name in [*keys, "count_all"])
+    for error_type, column, check, count in zip(*found, strict=True):
+        counts[f"{error_type} {'-' if column is None else column} {check or ''}".strip()] += count
+    return counts
 
 
-def most_frequent(counts: pd.Series, limit: int = 5) -> tuple[tuple[str, int], ...]:
+def most_frequent(counts: Counter[str], limit: int = 5) -> tuple[tuple[str, int], ...]:
     """The `limit` largest counts, ties by reason: the same answer however the counts were added up."""
     ordered = sorted(((-int(v), str(k)) for k, v in counts.items()))[:limit]
     return tuple((reason, -count) for count, reason in ordered)
 
 
-def first_failure(records: pd.DataFrame) -> str:
+def first_failure(records: pd.DataFrame | pa.Table) -> str:
     """The first record (records are in row order) as "row N: message"; empty without records."""
-    return failure_line(records["row_index"].iloc[0], records["message"].iloc[0]) if len(records) else ""
+    table = to_arrow(records)
+    if not table.num_rows:
+        return ""
+    return failure_line(table["row_index"][0].as_py(), table["message"][0].as_py())
 
 
 def failure_line(row_index: int, message: str) -> str:

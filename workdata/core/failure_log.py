@@ -2,44 +2,66 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from filelock import FileLock
 
+from workdata.core.arrow_text import first_byte_in
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FAILED_RECORD_COLUMNS
 
 # Cells a spreadsheet would run as a formula start with one of = + - @ TAB CR (OWASP CSV injection).
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_START = np.zeros(256, dtype=bool)
+_FORMULA_START[list(b"=+-@\t\r")] = True
 _HEADER = (",".join(FAILED_RECORD_COLUMNS) + "\n").encode()
 
 
-def neutralise(frame: pd.DataFrame) -> pa.Table:
-    """The frame as Arrow text (numbers kept), cells a spreadsheet would run as a formula prefixed with '."""
+def neutralise(records: pd.DataFrame | pa.Table) -> pa.Table:
+    """The records as Arrow text (numbers kept), cells a spreadsheet would run as a formula prefixed
+    with '."""
+    table = records if isinstance(records, pa.Table) else pa.Table.from_pandas(records, preserve_index=False)
     columns = {}
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype.kind in "iufb":
-            columns[name] = pa.array(column)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            columns[name] = column
             continue
-        text = pc.fill_null(pa.array(column.astype("str").where(column.notna(), ""), type=pa.string()), "")
-        risky = pc.match_substring_regex(text, _FORMULA_START)
-        columns[name] = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+        columns[name] = _formula_safe(pc.fill_null(pc.cast(column, pa.string()), "").combine_chunks())
     return pa.table(columns)
 
 
-def csv_lines(records: pd.DataFrame, header: bool) -> bytes:
-    """Records (contract columns) as CSV bytes, neutralised; written by Arrow, strings always quoted."""
-    sink = pa.BufferOutputStream()
+def _formula_safe(text: pa.Array) -> pa.Array:
+    # One look at each value's first byte (all six are ASCII); only risky values are rewritten.
+    risky = first_byte_in(text, _FORMULA_START)
+    if not risky.any():
+        return text
+    mask = pa.array(risky)
+    return pc.replace_with_mask(text, mask, pc.binary_join_element_wise("'", text.filter(mask), ""))
+
+
+def csv_lines(records: pd.DataFrame | pa.Table, header: bool) -> bytes:
+    """Records (contract columns) as CSV bytes, neutralised; written by Arrow, text quoted as needed."""
+    sink = io.BytesIO()
+    write_lines(sink, records, header)
+    return sink.getvalue()
+
+
+def write_lines(handle: BinaryIO, records: pd.DataFrame | pa.Table, header: bool) -> None:
+    """Write records (contract columns) as CSV lines to `handle`, neutralised, the header first if asked."""
+    if header:
+        handle.write(_HEADER)
     if len(records):
-        body = neutralise(records[list(FAILED_RECORD_COLUMNS)])
-        pa_csv.write_csv(body, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
-    return (_HEADER if header else b"") + sink.getvalue().to_pybytes()
+        names = list(FAILED_RECORD_COLUMNS)
+        body = neutralise(records.select(names) if isinstance(records, pa.Table) else records[names])
+        # Straight into the file: a slice's lines are never copied into one more bytes object.
+        pa_csv.write_csv(body, handle, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
 
 
 def locked(path: Path) -> FileLock:
@@ -48,15 +70,15 @@ def locked(path: Path) -> FileLock:
     return FileLock(str(path.with_name(f".{path.name}.lock")), timeout=120)
 
 
-def append_failures(path: Path, records: pd.DataFrame) -> int:
+def append_failures(path: Path, records: pd.DataFrame | pa.Table) -> int:
     """Append records (contract columns) to the CSV at `path` under its lock; the header is written once."""
-    if records.empty:
+    if not len(records):
         return 0
     with locked(path):
         return append_locked(path, records)
 
 
-def append_locked(path: Path, records: pd.DataFrame | SpilledRecords) -> int:
+def append_locked(path: Path, records: pd.DataFrame | pa.Table | SpilledRecords) -> int:
     """Append while the caller holds `locked(path)`; a line torn by a killed writer is dropped first.
 
     Spilled records are written a slice at a time: a writer killed between slices leaves the ledger's
@@ -68,8 +90,8 @@ def append_locked(path: Path, records: pd.DataFrame | SpilledRecords) -> int:
     header = not path.exists() or path.stat().st_size == 0
     # Whole lines while holding the lock: no torn or interleaved rows.
     with path.open("ab") as handle:
-        for part in [records] if isinstance(records, pd.DataFrame) else records.frames():
-            handle.write(csv_lines(part, header=header))
+        for part in records.slices() if isinstance(records, SpilledRecords) else [records]:
+            write_lines(handle, part, header)
             header = False
         handle.flush()
         os.fsync(handle.fileno())

@@ -7,7 +7,6 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 
 from workdata.core.backoff import call_with_retry
@@ -17,7 +16,6 @@ from workdata.core.errors import (
     WorkdataError,
     classify,
 )
-from workdata.core.failed_records import to_arrow
 from workdata.core.failure_handling import record_failure
 from workdata.core.faults import checkpoint
 from workdata.core.headers import alias_map
@@ -105,21 +103,17 @@ def _commit(
     file_key: str,
     outcome: FileOutcome,
     good,
-    records: pd.DataFrame | SpilledRecords,
+    records: pa.Table | SpilledRecords,
     ingest: Ingest,
 ) -> FileOutcome:
     """Commit the file's rows (a frame or a staged Parquet file) and failures, then write its CSV."""
     good = good if outcome.rows_loaded else None
     call_with_retry(
-        lambda: ingest.store.commit_file(outcome, ingest.run, good, _failed(records)),
+        lambda: ingest.store.commit_file(outcome, ingest.run, good, records),
         lambda e: classify(e).dependency == "warehouse",
     )
     checkpoint("after_commit", file_key)
     return _log_failures(domain, file_key, outcome, records, ingest)
-
-
-def _failed(records: pd.DataFrame | SpilledRecords) -> pa.Table | SpilledRecords:
-    return to_arrow(records) if isinstance(records, pd.DataFrame) else records
 
 
 def _warn_drift(domain: Domain, file_key: str, extras: list[str]) -> None:

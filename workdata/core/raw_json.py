@@ -4,38 +4,51 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# JSON's two-character escapes; every other control character becomes \u00XX, as pandas writes it.
-_SHORT = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-_CONTROL = r"[\x00-\x1f]"
+from workdata.core.arrow_text import any_byte_in
+
+# A value holding one of these needs escaping (JSON's short escapes, \u00XX for other control characters).
+_NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
+_ESCAPED_BYTE = np.zeros(256, dtype=bool)  # UTF-8 never uses these bytes inside a longer character
+_ESCAPED_BYTE[[*range(0x20), ord('"'), ord("\\")]] = True
+
+
+def json_objects(names: list[str], columns: list[pa.Array]) -> pa.Array:
+    """One JSON object per row of the text `columns` (no spaces, keys in order, missing -> null)."""
+    pieces: list[pa.Array | pa.Scalar] = []
+    before = "{"  # what goes before the next key: the previous value's closing quote is left to it
+    for name, values in zip(names, columns, strict=True):
+        key = before + json.dumps(str(name), ensure_ascii=False) + ":"
+        if values.null_count or any_byte_in(values, _ESCAPED_BYTE):
+            pieces += [pa.scalar(key), _json_strings(values)]
+            before = ","
+        else:  # the usual column: its quotes go into the text around it, no pass of its own
+            pieces += [pa.scalar(key + '"'), values]
+            before = '",'
+    pieces.append(pa.scalar(before.rstrip(",") + "}"))
+    return pc.binary_join_element_wise(*pieces, "")
 
 
 def text_rows_as_json(rows: pd.DataFrame) -> pd.Series | None:
-    """One JSON object per row (no spaces, keys in column order, missing -> null), or None when a
-    column is not text (the caller then asks pandas)."""
+    """One JSON object per row of a frame, or None when a column is not text (the caller asks pandas)."""
     try:
         columns = [pa.array(rows[name], type=pa.string(), from_pandas=True) for name in rows.columns]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    pieces: list[pa.Array | pa.Scalar] = []
-    for number, (name, values) in enumerate(zip(rows.columns, columns, strict=True)):
-        key = ("{" if number == 0 else ",") + json.dumps(str(name), ensure_ascii=False) + ":"
-        pieces += [pa.scalar(key), _json_strings(values)]
-    pieces.append(pa.scalar("}"))
-    lines = pc.binary_join_element_wise(*pieces, "")
-    built = lines.to_pandas()  # Arrow-backed text already: no round trip through Python strings
+    built = json_objects(list(rows.columns), columns).to_pandas()  # Arrow-backed text, no round trip
     built.index = rows.index
     return built
 
 
 def _json_strings(values: pa.Array) -> pa.Array:
-    text = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
-    if pc.any(pc.match_substring_regex(text, _CONTROL)).as_py():
-        for code in range(32):
-            char = chr(code)
-            if pc.any(pc.match_substring(text, char)).as_py():
-                text = pc.replace_substring(text, char, _SHORT.get(char, f"\\u{code:04x}"))
-    return pc.fill_null(pc.binary_join_element_wise('"', text, '"', ""), "null")
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    # Most values need no escape: only those that do are written by json, one at a time.
+    needs = pc.fill_null(pc.match_substring_regex(values, _NEEDS_ESCAPE), False)
+    if pc.any(needs).as_py():
+        escaped = [json.dumps(value, ensure_ascii=False) for value in values.filter(needs).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, needs, pa.array(escaped, quoted.type))
+    return pc.fill_null(quoted, "null")

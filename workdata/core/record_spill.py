@@ -3,12 +3,14 @@ read back in row order, a slice at a time, for the commit and the failure log.""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workdata.core.connect import Connection
@@ -24,25 +26,23 @@ class SpilledRecords:
     def __init__(self, path: Path) -> None:
         self.path, self.num_rows = path, 0
         self._writer: pq.ParquetWriter | None = None
-        self._late: pd.DataFrame | None = None
-        self._counts = pd.Series([], dtype="int64")
+        self._late: pa.Table | None = None
+        self._counts: Counter[str] = Counter()
         self._first: tuple | None = None  # (row, type, column, message) of the lowest record so far
 
-    def add(self, records: pd.DataFrame, late: bool = False) -> None:
+    def add(self, records: pa.Table | pd.DataFrame, late: bool = False) -> None:
         """Keep one block's records (in row order, after the earlier blocks'), or `late` ones of any row."""
-        if not len(records):
+        table = to_arrow(records)
+        if not table.num_rows:
             return
-        self.num_rows += len(records)
-        self._counts = self._counts.add(reason_counts(records), fill_value=0).astype("int64")
-        # Plain values: a one-row slice of the frame would keep the whole block's text buffers alive.
-        top = records.iloc[0]
-        first = (int(top["row_index"]), str(top["error_type"]), str(top["column"]), str(top["message"]))
+        self.num_rows += table.num_rows
+        self._counts.update(reason_counts(table))
+        top = table.slice(0, 1).to_pylist()[0]  # plain values: a slice would keep the block's buffers
+        first = (top["row_index"], str(top["error_type"]), str(top["column"]), str(top["message"]))
         self._first = first if self._first is None else min(self._first, first)
         if late:
-            late_ones = records if self._late is None else pd.concat([self._late, records])
-            self._late = late_ones.sort_values(_ORDER, kind="stable")
+            self._late = _in_order(table if self._late is None else pa.concat_tables([self._late, table]))
             return
-        table = to_arrow(records)
         if self._writer is None:
             repeating = [name for name in table.schema.names if name not in _UNREPEATED]
             self._writer = spill_writer(self.path, table.schema, repeating)
@@ -64,19 +64,20 @@ class SpilledRecords:
         """The most frequent reasons over all records."""
         return most_frequent(self._counts, limit)
 
-    def frames(self, rows: int = 10_000) -> Iterator[pd.DataFrame]:
-        """Every record in row order, about `rows` at a time (Arrow-backed text)."""
+    def slices(self, rows: int = 10_000) -> Iterator[pa.Table]:
+        """Every record in row order, about `rows` at a time."""
         late = self._late
         if self._writer is not None:
             for batch in pq.ParquetFile(self.path).iter_batches(batch_size=rows):
-                frame = batch.to_pandas()  # Arrow-backed text, as the records were
-                if late is None or not len(late):
-                    yield frame
+                part = pa.Table.from_batches([batch])
+                if late is None or not late.num_rows:
+                    yield part
                     continue
-                last = frame["row_index"].iloc[-1]  # its records may go on in the next batch: not due yet
-                due, late = late[late["row_index"] < last], late[late["row_index"] >= last]
-                yield pd.concat([frame, due]).sort_values(_ORDER, kind="stable") if len(due) else frame
-        if late is not None and len(late):
+                # The part's last row may go on in the next batch: its late records are not due yet.
+                due = pc.less(late["row_index"], part["row_index"][-1])
+                now, late = late.filter(due), late.filter(pc.invert(due))
+                yield _in_order(pa.concat_tables([part, now.cast(part.schema)])) if now.num_rows else part
+        if late is not None and late.num_rows:
             yield late
 
     def insert_into(self, conn: Connection) -> None:
@@ -86,7 +87,12 @@ class SpilledRecords:
         if self._writer is not None:
             conn.insert_parquet("failed_records", self.path, np.zeros(0, dtype=np.int64))
         if self._late is not None:
-            conn.insert_arrow("failed_records", to_arrow(self._late))
+            conn.insert_arrow("failed_records", self._late)
+
+
+def _in_order(records: pa.Table) -> pa.Table:
+    # Arrow's sort is stable and puts nulls last, as the records were built.
+    return records.take(pc.sort_indices(records, sort_keys=[(name, "ascending") for name in _ORDER]))
 
 
 def spill_writer(path: Path, schema: pa.Schema, repeating: list[str]) -> pq.ParquetWriter:

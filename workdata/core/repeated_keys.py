@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from workdata.core.domain import Domain
-from workdata.core.failed_records import build_failed_records
+from workdata.core.failed_records import NO_RECORDS, build_failed_records
 from workdata.core.key_tracker import KeyTracker
 from workdata.core.outcome import RunContext
 from workdata.core.readers import RawTable
@@ -37,14 +38,14 @@ class RepeatedKeys:
         self.raw.append(raw.frame.iloc[np.flatnonzero(maybe)])  # keys are in the block's row order
         self.sheet = raw.sheet
 
-    def repeats(self) -> tuple[pd.DataFrame, np.ndarray]:
+    def repeats(self) -> tuple[pa.Table, np.ndarray]:
         """The records of candidates whose key an earlier row had, and those of them staged as good rows."""
         if not self.rows:
-            return pd.DataFrame(), np.zeros(0, dtype=np.int64)
+            return NO_RECORDS, np.zeros(0, dtype=np.int64)
         rows = np.concatenate(self.rows)
         repeated = self.tracker.repeats(rows, np.concatenate(self.hashes))
         if not repeated.any():
-            return pd.DataFrame(), np.zeros(0, dtype=np.int64)
+            return NO_RECORDS, np.zeros(0, dtype=np.int64)
         raw = RawTable(frame=pd.concat(self.raw).loc[rows[repeated]], sheet=self.sheet)
         failures = duplicate_key_failures(self.domain, pd.Index(rows[repeated]))
         domain, key, file_hash = self.domain.name, self.file_key, self.file_hash

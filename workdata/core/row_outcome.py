@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
-
 from workdata.core.domain import Domain
 from workdata.core.errors import RejectedFileError, classify
 from workdata.core.failed_records import first_failure, top_reasons
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.policy import decide
+from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FileStatus, Stage
 
 OUTCOME_EVENT = "file_outcome"
@@ -43,10 +42,10 @@ def row_outcome(
 ) -> FileOutcome:
     """The file's outcome from its row counts and failed records, as the domain's policy decides it."""
     failed = total - loaded
-    if isinstance(records, pd.DataFrame):
-        first, reasons = first_failure(records), top_reasons(records)
-    else:  # a large file's records, spilled to disk as its blocks were read
+    if isinstance(records, SpilledRecords):  # a large file's records, spilled as its blocks were read
         first, reasons = records.first_failure(), records.top_reasons()
+    else:
+        first, reasons = first_failure(records), top_reasons(records)
     decision = decide(ingest.policy, total, failed, first)
     common = dict(
         domain=domain.name,

@@ -10,7 +10,6 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -146,7 +145,7 @@ def check_block(
     run: RunContext,
     reference_dir: Path | None,
     hash_keys: bool = False,
-) -> tuple[ValidationResult, pd.DataFrame, list[str]]:
+) -> tuple[ValidationResult, pa.Table, list[str]]:
     """One block (or a whole small file): canonical headers, validation (references retried), failed
     records; returns the validation result, the records and the unknown extra columns."""
     raw.frame, extras = apply_aliases(domain, raw.frame)

@@ -1,8 +1,12 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workdata.core.failure_log import append_failures, neutralise, read_failures, rewrite_failures
 from workdata.core.records import FAILED_RECORD_COLUMNS
@@ -99,3 +103,12 @@ def test_replace_removes_what_a_killed_writer_left_and_writes_the_file_once(tmp_
     frame = read_failures(path)
     assert frame.groupby("source_file").size().to_dict() == {"other.csv": 3, "mine.csv": 5, "later.csv": 1}
     assert path.read_text().count("session_id,timestamp") == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(st.sampled_from("=+-@\t\r 'aé€\n\"")))), st.integers(0, 3))
+def test_exactly_the_cells_a_spreadsheet_would_run_are_prefixed(values, start):
+    # Sliced, as the failure log's parts of a record file are: only the slice's own bytes count.
+    text = pa.array(["=", *values], pa.string()).slice(min(start, len(values)))
+    expected = ["" if v is None else "'" + v if re.match(r"[=+\-@\t\r]", v) else v for v in text.to_pylist()]
+    assert neutralise(pa.table({"a": text}))["a"].to_pylist() == expected

@@ -4,11 +4,12 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workdata.core.failed_records import _pandas_json
-from workdata.core.raw_json import text_rows_as_json
+from workdata.core.raw_json import json_objects, text_rows_as_json
 
 cells = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(['"', "\\", "/", "\\/", "\x00", "\u2028"]))
 # Not NUL in names: pandas' writer cuts a key at NUL (a C string), where this writer keeps it.
@@ -29,7 +30,7 @@ def test_same_text_as_pandas(data, columns):
     frame = pd.DataFrame(rows, columns=columns, dtype="str", index=np.arange(len(rows)) * 3 + 1)
     built = text_rows_as_json(frame)
     assert built.index.equals(frame.index)
-    assert built.tolist() == _pandas_json(frame).tolist()
+    assert built.tolist() == _pandas_json(frame)
     for line, (_, row) in zip(built, frame.iterrows(), strict=True):
         assert json.loads(line) == {k: (None if pd.isna(v) else v) for k, v in row.items()}
 
@@ -41,3 +42,12 @@ def test_a_column_that_is_not_text_is_left_to_pandas():
 def test_a_header_with_nul_keeps_its_whole_name():
     line = text_rows_as_json(pd.DataFrame({"a\x00b": ["x"]}, dtype="str")).iloc[0]
     assert json.loads(line) == {"a\x00b": "x"}
+
+
+def test_a_slice_is_judged_by_its_own_text():
+    # Only the slice's bytes decide whether it needs escaping, wherever it starts in its buffers.
+    values = pa.array(["x", "y", "c\\d", 'e"f'])
+    assert json_objects(["k"], [values.slice(2, 2)]).to_pylist() == ['{"k":"c\\\\d"}', '{"k":"e\\"f"}']
+    assert json_objects(["k", "m"], [values.slice(0, 1), values.slice(0, 1)]).to_pylist() == [
+        '{"k":"x","m":"x"}'
+    ]

@@ -1,6 +1,7 @@
 """Spilled failed records read back as the same records, in row order, with the same summary."""
 
 import pandas as pd
+import pyarrow as pa
 
 from workdata.core.failed_records import first_failure, top_reasons
 from workdata.core.failure_log import append_locked
@@ -41,7 +42,7 @@ def _spill(tmp_path):
 def test_spilled_records_come_back_in_row_order_in_any_slice_size(tmp_path):
     spill, whole = _spill(tmp_path)
     for rows in (1, 2, 3, 100):
-        back = pd.concat(list(spill.frames(rows)), ignore_index=True)
+        back = pa.concat_tables(list(spill.slices(rows))).to_pandas()
         assert back["row_index"].tolist() == whole["row_index"].tolist(), rows
         assert sorted(map(tuple, back.to_numpy().tolist())) == sorted(map(tuple, whole.to_numpy().tolist()))
     assert len(spill) == len(whole)
