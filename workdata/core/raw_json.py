@@ -24,7 +24,7 @@ def json_objects(names: list[str], columns: list[pa.Array]) -> pa.Array:
     for name, values in zip(names, columns, strict=True):
         key = before + json.dumps(str(name), ensure_ascii=False) + ":"
         if values.null_count or any_byte_in(values, _ESCAPED_BYTE):
-            pieces += [pa.scalar(key), _json_strings(values)]
+            pieces += [pa.scalar(key), json_strings(values)]
             before = ","
         else:  # the usual column: its quotes go into the text around it, no pass of its own
             pieces += [pa.scalar(key + '"'), values]
@@ -44,7 +44,8 @@ def text_rows_as_json(rows: pd.DataFrame) -> pd.Series | None:
     return built
 
 
-def _json_strings(values: pa.Array) -> pa.Array:
+def json_strings(values: pa.Array) -> pa.Array:
+    """Each value as a JSON string (quoted, escaped as json.dumps does without ensure_ascii); null -> null."""
     quoted = pc.binary_join_element_wise('"', values, '"', "")
     # Most values need no escape: only those that do are written by json, one at a time.
     needs = pc.fill_null(pc.match_substring_regex(values, _NEEDS_ESCAPE), False)

@@ -5,7 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from workdata.core.failed_records import MAX_RAW_CHARS, raw_rows_as_json
+from workdata.core.failed_records import MAX_RAW_CHARS, _capped, build_failed_records, raw_rows_as_json
+from workdata.core.failure_frames import empty_failures
+from workdata.core.outcome import RunContext
+from workdata.core.readers import MalformedRow, RawTable
 
 
 def _objects(frame: pd.DataFrame, positions: list[int]) -> list[dict]:
@@ -33,3 +36,15 @@ def test_a_frame_that_is_not_text_and_repeated_names_still_give_json():
     repeated = pd.DataFrame([["1", "2"]], columns=["a", "a"], dtype="str")
     assert _objects(repeated, [0]) == [{"a": "2"}]
     assert raw_rows_as_json(typed, np.array([1])).to_pylist() == ['{"n":2,"s":"c"}']
+
+
+def test_malformed_lines_are_stored_as_json_dumps_writes_them():
+    lines = ['a,"b,c', "tab\there", "x" * (MAX_RAW_CHARS + 1), "é€"]
+    malformed = [MalformedRow(row_index=n + 2, raw_line=line, reason="r") for n, line in enumerate(lines)]
+    raw = RawTable(frame=pd.DataFrame({"a": pd.Series([], dtype="str")}), malformed=malformed)
+    records = build_failed_records(
+        "d", "f.csv", "h", raw, empty_failures(), RunContext("etl_20241130_101500_000001")
+    )
+    expected = [json.dumps({"_raw_line": _capped(line)}, ensure_ascii=False) for line in lines]
+    assert records["raw_data"].to_pylist() == expected
+    assert records["row_index"].to_pylist() == [2, 3, 4, 5]
