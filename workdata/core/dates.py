@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ _DIGITS = r"[\p{Nd} ]+"
 _SPACE = r"[\t-\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
 _DIGIT_DIRECTIVES = {*_NUMERIC, "S", "y"}
 _NAT = np.datetime64("NaT", "ns")
+_FEW = 64  # values parsed one by one through a cache
 
 
 def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
@@ -34,6 +35,20 @@ def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
 
 def parse_date_values(values: pa.Array | pa.ChunkedArray, formats: tuple[str, ...]) -> np.ndarray:
     """Arrow text parsed as `parse_dates` does, as nanosecond datetimes (NaT where no format takes it)."""
+    if len(values) <= _FEW:
+        # A block's distinct months: the same few values block after block, and a bad one would walk
+        # every format (with pandas' exact parse) in each block. Each value is parsed once per process.
+        parsed = [_parsed_once(value, formats) for value in values.to_pylist()]
+        return np.array(parsed, dtype="datetime64[ns]")
+    return _parse_values(values, formats)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_once(value: str | None, formats: tuple[str, ...]) -> np.datetime64:
+    return _NAT if value is None else _parse_values(pa.array([value], pa.string()), formats)[0]
+
+
+def _parse_values(values: pa.Array | pa.ChunkedArray, formats: tuple[str, ...]) -> np.ndarray:
     parsed = np.full(len(values), _NAT)
     todo = np.flatnonzero(np.asarray(values.is_valid()))
     for fmt in formats:

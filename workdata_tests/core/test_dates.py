@@ -67,6 +67,9 @@ def test_parse_dates_equals_pandas_format_by_format(values):
     text = pd.Series(values, dtype="str")
     formats = (*MONTH_FORMATS, "%d.%m.%Y %H:%M", "%d %m %YT%H:%M:%S", "%b %Y")
     assert parse_dates(text, formats).tolist() == _reference(text, formats).tolist()
+    # Beyond a few values parsing is columnar, not value by value through the cache: the same answer.
+    many = pd.Series([*values, *values, *["2024-01"] * 64], dtype="str")
+    assert parse_dates(many, formats).tolist() == _reference(many, formats).tolist()
 
 
 def test_a_date_outside_the_nanosecond_range_is_unconvertible_not_a_crash():
