@@ -165,7 +165,8 @@ def holds_replacement(column: pa.ChunkedArray) -> np.ndarray:
                 chunk.offset : chunk.offset + len(chunk) + 1
             ]
             data = np.frombuffer(chunk.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
-            at = np.flatnonzero((data[:-2] == 0xEF) & (data[1:-1] == 0xBF) & (data[2:] == 0xBD)) + offsets[0]
+            lead = np.flatnonzero(data[:-2] == 0xEF)  # rare: one pass, the next two bytes only where found
+            at = lead[(data[lead + 1] == 0xBF) & (data[lead + 2] == 0xBD)] + offsets[0]
             found[start + np.searchsorted(offsets, at, side="right") - 1] = True
         start += len(chunk)
     return found

@@ -73,8 +73,9 @@ def _numbered(
     next_free, reported, any_rows = 1, 0, False
     try:
         for table in tables:
-            # Rows the handler skipped while parsing this batch hold numbers the parsed rows must not take.
-            taken = np.array(sorted(m.row_index for m in malformed), dtype=np.int64)
+            # Rows the handler skipped while parsing this batch hold numbers the parsed rows must not take;
+            # those already reported lie below next_free (looking at them all made a file's cost quadratic).
+            taken = np.array(sorted(m.row_index for m in malformed[reported:]), dtype=np.int64)
             numbers = _free_numbers(next_free, table.num_rows, taken)
             next_free = int(numbers[-1]) + 1 if len(numbers) else next_free
             frame, undecodable = split_undecodable(table, numbers, cleaned)

@@ -89,7 +89,9 @@ def test_a_short_row_with_undecodable_bytes_is_still_captured(tmp_path):
     assert bad.row_index == 2 and "undecodable" in bad.reason
 
 
-CELL_TEXT = st.text(st.sampled_from(["a", "é", "\ufffd", "中", ",", "\U0001f600"]), max_size=4)
+CELL_TEXT = st.text(
+    st.sampled_from(["a", "é", "\ufffd", "\ufffc", "\uf000", "中", ",", "\U0001f600"]), max_size=4
+)
 
 
 @settings(max_examples=200, deadline=None)
