@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,23 +32,12 @@ def json_objects(names: list[str], columns: list[pa.Array]) -> pa.Array:
     return pc.binary_join_element_wise(*pieces, "")
 
 
-def text_rows_as_json(rows: pd.DataFrame) -> pd.Series | None:
-    """One JSON object per row of a frame, or None when a column is not text (the caller asks pandas)."""
-    try:
-        columns = [pa.array(rows[name], type=pa.string(), from_pandas=True) for name in rows.columns]
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    built = json_objects(list(rows.columns), columns).to_pandas()  # Arrow-backed text, no round trip
-    built.index = rows.index
-    return built
-
-
 def json_strings(values: pa.Array) -> pa.Array:
     """Each value as a JSON string (quoted, escaped as json.dumps does without ensure_ascii); null -> null."""
     quoted = pc.binary_join_element_wise('"', values, '"', "")
     # Most values need no escape: only those that do are written by json, one at a time.
-    needs = pc.fill_null(pc.match_substring_regex(values, _NEEDS_ESCAPE), False)
-    if pc.any(needs).as_py():
+    if any_byte_in(values, _ESCAPED_BYTE):
+        needs = pc.fill_null(pc.match_substring_regex(values, _NEEDS_ESCAPE), False)
         escaped = [json.dumps(value, ensure_ascii=False) for value in values.filter(needs).to_pylist()]
         quoted = pc.replace_with_mask(quoted, needs, pa.array(escaped, quoted.type))
     return pc.fill_null(quoted, "null")
