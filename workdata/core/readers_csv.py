@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from workdata.core.arrow_text import text_buffers
 from workdata.core.errors import LineTooLongError, MalformedFileError
 from workdata.core.headers import normalise_header
 from workdata.core.readers import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
@@ -161,10 +162,8 @@ def holds_replacement(column: pa.ChunkedArray) -> np.ndarray:
             hits = np.asarray(pc.match_substring(chunk, _REPLACEMENT).fill_null(False), dtype=bool)
             found[start : start + len(chunk)] = hits
         elif len(chunk):
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
-                chunk.offset : chunk.offset + len(chunk) + 1
-            ]
-            data = np.frombuffer(chunk.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
+            offsets, data = text_buffers(chunk)
+            data = data[offsets[0] : offsets[-1]]
             lead = np.flatnonzero(data[:-2] == 0xEF)  # rare: one pass, the next two bytes only where found
             at = lead[(data[lead + 1] == 0xBF) & (data[lead + 2] == 0xBD)] + offsets[0]
             found[start + np.searchsorted(offsets, at, side="right") - 1] = True
