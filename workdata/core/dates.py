@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,9 @@ _DIGITS = r"[\p{Nd} ]+"
 _SPACE = r"[\t-\r\x{1c}-\x{1f}\x{85}\p{Z}]+"
 _DIGIT_DIRECTIVES = {*_NUMERIC, "S", "y"}
 _NAT = np.datetime64("NaT", "ns")
-_FEW = 64  # values parsed one by one through a cache
+_FEW = 64  # up to this many values, each distinct one is parsed once per process
+_KNOWN_MAX = 4096
+_KNOWN: dict[tuple[str, ...], dict[str, np.datetime64]] = {}
 
 
 def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
@@ -35,17 +37,24 @@ def parse_dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
 
 def parse_date_values(values: pa.Array | pa.ChunkedArray, formats: tuple[str, ...]) -> np.ndarray:
     """Arrow text parsed as `parse_dates` does, as nanosecond datetimes (NaT where no format takes it)."""
-    if len(values) <= _FEW:
-        # A block's distinct months: the same few values block after block, and a bad one would walk
-        # every format (with pandas' exact parse) in each block. Each value is parsed once per process.
-        parsed = [_parsed_once(value, formats) for value in values.to_pylist()]
-        return np.array(parsed, dtype="datetime64[ns]")
-    return _parse_values(values, formats)
+    return _parse_values(values, formats) if len(values) > _FEW else _parse_few(values.to_pylist(), formats)
 
 
-@lru_cache(maxsize=4096)
-def _parsed_once(value: str | None, formats: tuple[str, ...]) -> np.datetime64:
-    return _NAT if value is None else _parse_values(pa.array([value], pa.string()), formats)[0]
+def _parse_few(texts: list[str | None], formats: tuple[str, ...]) -> np.ndarray:
+    # A block's distinct months: the same few values block after block, and a bad one would walk every
+    # format (with pandas' exact parse) in each block. Values seen before are looked up, the rest parsed
+    # together; another thread clearing the cache only causes a miss.
+    known = _KNOWN.setdefault(formats, {})
+    distinct = [text for text in dict.fromkeys(texts) if text is not None]
+    found = {text: seen for text in distinct if (seen := known.get(text)) is not None}
+    missing = [text for text in distinct if text not in found]
+    if missing:
+        parsed = dict(zip(missing, _parse_values(pa.array(missing, pa.string()), formats), strict=True))
+        if len(known) > _KNOWN_MAX:
+            known.clear()
+        known.update(parsed)
+        found.update(parsed)
+    return np.array([_NAT if text is None else found[text] for text in texts], dtype="datetime64[ns]")
 
 
 def _parse_values(values: pa.Array | pa.ChunkedArray, formats: tuple[str, ...]) -> np.ndarray:
