@@ -17,8 +17,10 @@ def write_failure_log(
     The ledger flag is read under the lock even on the first path: a sensor's recovery may have got there
     between the commit and this call.
     """
-    with locked(log_path):
-        state = store.get_state(domain, file_path)
+    # One connection for the flag's read and write (each DuckDB open costs ~15-25 ms); the database is
+    # taken after the CSV lock, never the other way round, so writers cannot wait on each other in a cycle.
+    with locked(log_path), store.connect() as conn:
+        state = store.get_state(domain, file_path, conn)
         if state is None or state["failure_log_written"] or state["session_id"] != session_id:
             return 0
         if records is not None:
@@ -27,7 +29,7 @@ def write_failure_log(
             # A killed writer may have appended some or all lines before dying: replace them.
             records = store.failed_records(session_id=session_id, domain=domain, source_file=file_path)
             written = replace_locked(log_path, domain, file_path, records)
-        store.mark_log_written(domain, file_path)
+        store.mark_log_written(domain, file_path, conn)
         return written
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,10 @@ class Store:
         self.connect = connect
         self.domains = {d.name: d for d in domains}
 
+    def _reusing(self, conn: Connection | None) -> AbstractContextManager[Connection]:
+        # Opening DuckDB costs ~15-25 ms: a caller doing several steps passes its one connection.
+        return nullcontext(conn) if conn is not None else self.connect()
+
     def ensure_schema(self) -> None:
         """Create missing tables and columns; safe to call on every run or tick (a no-op when current)."""
         with self.connect() as conn:
@@ -66,9 +71,9 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
 
-    def get_state(self, domain: str, file_path: str) -> dict | None:
-        """The ledger row of one file, or None when never seen."""
-        with self.connect() as conn:
+    def get_state(self, domain: str, file_path: str, conn: Connection | None = None) -> dict | None:
+        """The ledger row of one file, or None when never seen (through `conn` when given)."""
+        with self._reusing(conn) as conn:
             cursor = conn.execute(
                 "SELECT * FROM file_state WHERE domain = ? AND file_path = ?", [domain, file_path]
             )
@@ -178,9 +183,9 @@ class Store:
         with self.connect() as conn:
             conn.execute(_INSERT_ATTEMPT, [*_ledger_values(outcome, run, 0, True), utc_now()])
 
-    def mark_log_written(self, domain: str, file_path: str) -> None:
-        """The file's failed records reached the session CSV."""
-        with self.connect() as conn:
+    def mark_log_written(self, domain: str, file_path: str, conn: Connection | None = None) -> None:
+        """The file's failed records reached the session CSV (through `conn` when given)."""
+        with self._reusing(conn) as conn:
             conn.execute(
                 "UPDATE file_state SET failure_log_written = TRUE WHERE domain = ? AND file_path = ?",
                 [domain, file_path],
