@@ -17,12 +17,14 @@ from workdata.core.readers import RawTable
 from workdata.core.records import FAILED_RECORD_COLUMNS, ErrorType
 from workdata.core.session import iso_utc
 
-RECORD_SCHEMA = pa.schema(
-    [
-        (name, pa.int64() if name in ("row_index", "attempt") else pa.string())
-        for name in (*FAILED_RECORD_COLUMNS, "file_hash")
-    ]
-)
+_ORDER = [("row_index", "ascending"), ("error_type", "ascending"), ("column", "ascending")]
+
+
+def _record_type(name: str) -> pa.DataType:
+    return pa.int64() if name in ("row_index", "attempt") else pa.string()
+
+
+RECORD_SCHEMA = pa.schema([(name, _record_type(name)) for name in (*FAILED_RECORD_COLUMNS, "file_hash")])
 NO_RECORDS = RECORD_SCHEMA.empty_table()
 
 
@@ -68,10 +70,12 @@ def build_failed_records(
     for name, value in constants.items():
         table = table.append_column(name, repeated_text(value, table.num_rows))
     table = table.append_column("attempt", pa.array(np.full(table.num_rows, run.attempt, dtype="int64")))
-    # Arrow's sort is stable and puts nulls last, as pandas' sort_values(kind="stable") did.
-    order = [("row_index", "ascending"), ("error_type", "ascending"), ("column", "ascending")]
-    table = table.take(pc.sort_indices(table, sort_keys=order))
-    return table.select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA)
+    return in_record_order(table).select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA)
+
+
+def in_record_order(records: pa.Table) -> pa.Table:
+    """Records by row, then error type and column; Arrow's sort is stable and puts nulls last."""
+    return records.take(pc.sort_indices(records, sort_keys=_ORDER))
 
 
 MAX_RAW_CHARS = 64 * 1024
@@ -140,9 +144,7 @@ def to_arrow(records: pd.DataFrame | pa.Table) -> pa.Table:
     """Records as an Arrow table with explicit types, ready for DuckDB (a table is returned as it is)."""
     if isinstance(records, pa.Table):
         return records
-    schema = pa.schema(
-        [(name, pa.int64() if name in ("row_index", "attempt") else pa.string()) for name in records.columns]
-    )
+    schema = pa.schema([(name, _record_type(name)) for name in records.columns])
     return pa.Table.from_pandas(records, schema=schema, preserve_index=False)
 
 

@@ -14,9 +14,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workdata.core.connect import Connection
-from workdata.core.failed_records import failure_line, most_frequent, reason_counts, to_arrow
+from workdata.core.failed_records import (
+    failure_line,
+    in_record_order,
+    most_frequent,
+    reason_counts,
+    to_arrow,
+)
 
-_ORDER = ["row_index", "error_type", "column"]
 _UNREPEATED = ("raw_data", "message", "row_index", "attempt")  # no dictionary: their values rarely repeat
 
 
@@ -41,7 +46,8 @@ class SpilledRecords:
         first = (top["row_index"], str(top["error_type"]), str(top["column"]), str(top["message"]))
         self._first = first if self._first is None else min(self._first, first)
         if late:
-            self._late = _in_order(table if self._late is None else pa.concat_tables([self._late, table]))
+            late_ones = table if self._late is None else pa.concat_tables([self._late, table])
+            self._late = in_record_order(late_ones)
             return
         if self._writer is None:
             repeating = [name for name in table.schema.names if name not in _UNREPEATED]
@@ -76,7 +82,9 @@ class SpilledRecords:
                 # The part's last row may go on in the next batch: its late records are not due yet.
                 due = pc.less(late["row_index"], part["row_index"][-1])
                 now, late = late.filter(due), late.filter(pc.invert(due))
-                yield _in_order(pa.concat_tables([part, now.cast(part.schema)])) if now.num_rows else part
+                if now.num_rows:
+                    part = in_record_order(pa.concat_tables([part, now.cast(part.schema)]))
+                yield part
         if late is not None and late.num_rows:
             yield late
 
@@ -88,11 +96,6 @@ class SpilledRecords:
             conn.insert_parquet("failed_records", self.path, np.zeros(0, dtype=np.int64))
         if self._late is not None:
             conn.insert_arrow("failed_records", self._late)
-
-
-def _in_order(records: pa.Table) -> pa.Table:
-    # Arrow's sort is stable and puts nulls last, as the records were built.
-    return records.take(pc.sort_indices(records, sort_keys=[(name, "ascending") for name in _ORDER]))
 
 
 def spill_writer(path: Path, schema: pa.Schema, repeating: list[str]) -> pq.ParquetWriter:
