@@ -140,10 +140,10 @@ def backlog(files: int = 1_000, rows: int = 20, batch: int | None = None, timeou
             "WORKDATA_SETTLE_SECONDS": "0",
             "WORKDATA_RUN_BATCH_SIZE": str(batch),
         }
-        dropped, wall_start = time.perf_counter(), time.time()
+        wall_start = time.time()
         daemon = [sys.executable, "-m", "dagster._daemon", "run", "-w", str(REPO / "workspace.yaml")]
         with server(daemon, env):
-            done, last = _wait_for_ledger(root / "warehouse.duckdb", files, dropped, timeout)
+            done, last = _wait_for_ledger(root / "warehouse.duckdb", home, files, wall_start, timeout)
         os.environ["DAGSTER_HOME"] = str(home)
         records = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).get_run_records()
         runs = [r.dagster_run for r in records]
@@ -163,21 +163,40 @@ def backlog(files: int = 1_000, rows: int = 20, batch: int | None = None, timeou
         )
 
 
-def _wait_for_ledger(database: Path, files: int, started: float, timeout: float) -> tuple[bool, float]:
-    count, last = 0, 0.0
-    while time.perf_counter() - started < timeout:
+def _wait_for_ledger(
+    database: Path, home: Path, files: int, dropped_at: float, timeout: float
+) -> tuple[bool, float]:
+    # Looking into DuckDB while runs write would take its lock from them (a second process cannot even
+    # read it): watch the Dagster instance until no run is queued or going, then read the ledger once.
+    # The last commit's time is its file_attempts row's finished_at.
+    instance, deadline = None, time.time() + timeout
+    while time.time() < deadline:
         time.sleep(1)
+        if instance is None and (home / "history" / "runs.db").exists():
+            instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+        if instance is None or not instance.get_runs_count() or _runs_going(instance):
+            continue
         try:
             with duckdb.connect(str(database), read_only=True) as conn:
-                count = conn.execute("SELECT count(*) FROM file_state WHERE status <> 'PENDING'").fetchone()[
-                    0
-                ]
-                last = time.perf_counter() - started
+                count, last = conn.execute(
+                    "SELECT count(*), (SELECT max(finished_at) FROM file_attempts) FROM file_state "
+                    "WHERE status <> 'PENDING'"
+                ).fetchone()
         except duckdb.Error:
-            continue  # a run holds the writer lock; look again in a second
+            continue  # a sensor holds the lock; look again in a second
         if count >= files:
-            return True, last
-    return False, last
+            return True, last.timestamp() - dropped_at
+    return False, time.time() - dropped_at
+
+
+def _runs_going(instance: dg.DagsterInstance) -> bool:
+    going = [
+        dg.DagsterRunStatus.QUEUED,
+        dg.DagsterRunStatus.NOT_STARTED,
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+    ]
+    return bool(instance.get_runs_count(dg.RunsFilter(statuses=going)))
 
 
 if __name__ == "__main__":

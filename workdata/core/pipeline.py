@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import pyarrow as pa
-
-from workdata.core.backoff import call_with_retry
+from workdata.core.commits import DEFER_ROWS, Validated, commit_file, commit_group, group_is_full
 from workdata.core.domain import Domain
-from workdata.core.errors import (
-    DependencyOpenError,
-    WorkdataError,
-    classify,
-)
+from workdata.core.errors import DependencyOpenError, UnsafePathError, WorkdataError
 from workdata.core.failure_handling import record_failure
 from workdata.core.faults import checkpoint
 from workdata.core.headers import alias_map
-from workdata.core.inbox import file_sha256
+from workdata.core.inbox import file_sha256, resolve_in_inbox
 from workdata.core.ingest_context import Ingest, dependencies_of
-from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
 from workdata.core.readers import ReadOptions, read_raw
@@ -40,13 +34,42 @@ outcome_log = logging.getLogger(OUTCOME_LOGGER)
 
 def process_file(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileOutcome:
     """Process one file end to end; never raises for bad input, always leaves a ledger record."""
-    outcome = _process(domain, path, file_key, ingest)
+    return _finished(domain, _process(domain, path, file_key, ingest), ingest)
+
+
+def process_files(
+    domain: Domain, keys: Iterable[str], inbox_dir: Path, ingest: Ingest
+) -> Iterator[FileOutcome]:
+    """A run's files of `domain` in `inbox_dir`, each processed as `process_file` does; small files wait
+    in a group whose commits share one connection, and their outcomes come when it commits."""
+    group: list[Validated] = []
+    for key in keys:
+        try:
+            result = _process(domain, resolve_in_inbox(inbox_dir, domain.name, key), key, ingest, defer=True)
+        except UnsafePathError as exc:
+            result = record_failure(
+                domain, key, inbox_dir / domain.name, None, None, exc, Stage.DISCOVER, ingest
+            )
+        if not isinstance(result, Validated):
+            yield _finished(domain, result, ingest)
+            continue
+        group.append(result)
+        if group_is_full(group):
+            yield from (_finished(domain, outcome, ingest) for outcome in commit_group(group, ingest))
+            group = []
+    if group:
+        yield from (_finished(domain, outcome, ingest) for outcome in commit_group(group, ingest))
+
+
+def _finished(domain: Domain, outcome: FileOutcome, ingest: Ingest) -> FileOutcome:
     _update_breakers(domain, outcome, ingest)
     outcome_log.info(outcome_json(outcome, ingest.run))
     return outcome
 
 
-def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileOutcome:
+def _process(
+    domain: Domain, path: Path, file_key: str, ingest: Ingest, defer: bool = False
+) -> FileOutcome | Validated:
     stage, file_hash, state = Stage.HASH, None, None
     store, run = ingest.store, ingest.run
     try:
@@ -67,7 +90,7 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
                 stage = Stage.VALIDATE  # a large file's blocks are read and validated in turn
                 outcome, rows, records = _stage(domain, path, file_key, file_hash, ingest, options, folder)
                 stage = Stage.LOAD
-                return _commit(domain, file_key, outcome, rows, records, ingest)
+                return commit_file(domain, file_key, outcome, rows, records, ingest)
         raw = read_raw(path, options)
         checkpoint("after_read", file_key)
         stage = Stage.VALIDATE
@@ -76,7 +99,9 @@ def _process(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> FileO
         outcome = row_outcome(domain, file_key, file_hash, raw.rows_total, len(result.good), records, ingest)
         outcome = replace(outcome, extra_columns=tuple(extras), sheet=raw.sheet)
         stage = Stage.LOAD
-        return _commit(domain, file_key, outcome, result.good, records, ingest)
+        if defer and raw.rows_total <= DEFER_ROWS:
+            return Validated(domain, file_key, path, state, outcome, result.good, records)
+        return commit_file(domain, file_key, outcome, result.good, records, ingest)
     except WorkdataError as exc:
         log.warning("workdata: %s/%s failed at stage %s: %s", domain.name, file_key, stage, exc)
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
@@ -98,24 +123,6 @@ def _stage(
     return replace(outcome, extra_columns=tuple(staged.extras)), staged.rows, staged.records
 
 
-def _commit(
-    domain: Domain,
-    file_key: str,
-    outcome: FileOutcome,
-    good,
-    records: pa.Table | SpilledRecords,
-    ingest: Ingest,
-) -> FileOutcome:
-    """Commit the file's rows (a frame or a staged Parquet file) and failures, then write its CSV."""
-    good = good if outcome.rows_loaded else None
-    call_with_retry(
-        lambda: ingest.store.commit_file(outcome, ingest.run, good, records),
-        lambda e: classify(e).dependency == "warehouse",
-    )
-    checkpoint("after_commit", file_key)
-    return _log_failures(domain, file_key, outcome, records, ingest)
-
-
 def _warn_drift(domain: Domain, file_key: str, extras: list[str]) -> None:
     if extras:
         log.warning(
@@ -124,26 +131,6 @@ def _warn_drift(domain: Domain, file_key: str, extras: list[str]) -> None:
             file_key,
             ", ".join(extras),
         )
-
-
-def _log_failures(
-    domain: Domain, file_key: str, outcome: FileOutcome, records, ingest: Ingest
-) -> FileOutcome:
-    # The file is committed: a failure-log problem must not turn it into a failed file. The ledger keeps
-    # failure_log_written = FALSE and the next run or sensor tick writes the CSV once the fault is fixed.
-    if not len(records):
-        return outcome
-    try:
-        write_failure_log(
-            ingest.store, domain.name, file_key, ingest.run.session_id, ingest.log_path, records
-        )
-    except Exception as exc:
-        log.exception(
-            "workdata: %s/%s loaded, but its failure log could not be written", domain.name, file_key
-        )
-        note = classify(exc, Stage.LOG).user_message
-        return replace(outcome, user_message=f"Loaded; the failure log is not written yet ({note})")
-    return outcome
 
 
 def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:

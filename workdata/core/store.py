@@ -125,14 +125,16 @@ class Store:
         *,
         replace_rows: bool = True,
         count_attempt: bool = True,
+        conn: Connection | None = None,
     ) -> None:
         """Replace the file's rows and failures and upsert its ledger row, all in one transaction.
 
         `good` is a frame of typed rows, or rows already staged in a Parquet file with their lineage.
-        With replace_rows=False only the ledger is written (a transient failure keeps old rows).
+        With replace_rows=False only the ledger is written (a transient failure keeps old rows). Through
+        `conn` when given (a group of small files' commits), else over a connection of its own.
         """
         table = quote_identifier(outcome.domain)
-        with self.connect() as conn:
+        with self._reusing(conn) as conn:
             conn.execute("BEGIN TRANSACTION")
             try:
                 # On a server database two runs may commit the same file at once; they take turns.

@@ -9,13 +9,9 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from workdata.core.domain import Domain
-from workdata.core.errors import UnsafePathError
-from workdata.core.failure_handling import record_failure
-from workdata.core.inbox import resolve_in_inbox
 from workdata.core.ingest_context import ingest_for
 from workdata.core.outcome import FileOutcome, RunContext
-from workdata.core.pipeline import OUTCOME_LOGGER, process_file
-from workdata.core.records import Stage
+from workdata.core.pipeline import OUTCOME_LOGGER, process_files
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
 from workdata.core.row_outcome import outcome_json
 from workdata.defs.checks import check_results, check_specs
@@ -92,21 +88,14 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         ingest.states.update(store.get_states(domain.name, context.partition_keys))
         outcomes: list[FileOutcome] = []
         captured = outcome_log_captured(context.instance)
-        for key in context.partition_keys:
-            try:
-                path = resolve_in_inbox(settings.inbox_dir, domain.name, key)
-                outcome = process_file(domain, path, key, ingest)
-            except UnsafePathError as exc:
-                outcome = record_failure(
-                    domain, key, settings.inbox_dir / domain.name, None, None, exc, Stage.DISCOVER, ingest
-                )
+        for outcome in process_files(domain, context.partition_keys, settings.inbox_dir, ingest):
             if not captured:
                 context.log.info(outcome_json(outcome, run))
             outcomes.append(outcome)
             if outcome.loaded:
                 yield dg.AssetMaterialization(
                     asset_key=context.asset_key,
-                    partition=key,
+                    partition=outcome.file_path,
                     metadata=file_metadata(outcome, run.session_id),
                 )
         yield from check_results(domain.name, outcomes, ingest.policy, store)
