@@ -13,7 +13,7 @@ from workdata.core.dates import parse_date_values
 from workdata.core.distinct import Distinct
 from workdata.core.domain import ColumnSpec, Domain, Kind
 from workdata.core.failure_frames import concat_failures, empty_failures, make_failures, value_messages
-from workdata.core.numbers import parse_numbers, plain_numbers
+from workdata.core.numbers import parse_numbers, plain_numbers, split_plain_numbers
 from workdata.core.records import ErrorType
 
 _NUMERIC = (Kind.INTEGER, Kind.FLOAT)
@@ -70,11 +70,46 @@ def _column(spec: ColumnSpec, raw: pd.DataFrame, distinct_values: bool) -> _Colu
         return _Column(
             _expanded(raw, spec, distinct, text, encoded[0]), blank, unconvertible, shown, distinct
         )
-    numbers = plain_numbers(text, raw.index, spec.kind is Kind.INTEGER) if spec.kind in _NUMERIC else None
-    if numbers is None:
-        text = _stripped(text)  # Arrow text, blanks as nulls: the work stays columnar
-    blank = np.asarray(text.is_null())
-    converted = _convert_column(spec, text, raw.index) if numbers is None else numbers
+    if spec.kind in _NUMERIC:
+        numbers = plain_numbers(text, raw.index, spec.kind is Kind.INTEGER)
+        if numbers is not None:
+            return _judged(numbers, np.zeros(len(text), bool), text)
+        column = _mostly_plain(spec, text, raw.index)
+        if column is not None:
+            return column
+    return _full_road(spec, text, raw.index)
+
+
+def _full_road(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> _Column:
+    text = _stripped(text)  # Arrow text, blanks as nulls: the work stays columnar
+    return _judged(_convert_column(spec, text, index), np.asarray(text.is_null()), text)
+
+
+def _mostly_plain(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> _Column | None:
+    # A block's few odd values (blanks, padding, decorations, garbage) go the full road on their own, a
+    # small array; Arrow casts the plain rest in one pass.
+    split = split_plain_numbers(text, spec.kind is Kind.INTEGER)
+    if split is None:
+        return None
+    numbers, odd = split
+    few = _full_road(spec, text.take(odd), pd.RangeIndex(len(odd)))
+    numbers[odd] = few.typed.to_numpy()
+    blank = np.zeros(len(text), bool)
+    blank[odd] = few.blank
+    typed = pd.Series(numbers, index=index, dtype="float64")
+    unconvertible = np.isnan(numbers) & ~blank
+    beside = unconvertible.copy()
+    beside[odd] = False
+    if beside.any():  # a plain value out of range ("1e999") is shown beside the odd ones, in row order
+        mask = np.zeros(len(text), bool)
+        mask[odd] = True
+        whole = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        odd_text = _stripped(whole.take(odd))
+        return _judged(typed, blank, pc.replace_with_mask(whole, pa.array(mask), odd_text))
+    return _Column(typed, blank, unconvertible, few.shown)
+
+
+def _judged(converted: pd.Series, blank: np.ndarray, text: pa.Array) -> _Column:
     unconvertible = converted.isna().to_numpy() & ~blank
     shown = text.filter(pa.array(unconvertible)) if unconvertible.any() else None
     return _Column(converted, blank, unconvertible, shown)

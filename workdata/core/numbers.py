@@ -7,6 +7,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workdata.core.arrow_text import values_with_byte_in
+
 _GROUPING = "[,\u00a0\u202f' _]"  # thousands separators: comma, (narrow) no-break space, apostrophe, space
 # What float() would take, minus inf/nan, which no business column means.
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -18,6 +20,24 @@ def plain_numbers(text: pa.Array, index: pd.Index, integer: bool) -> pd.Series |
     # and non-ASCII), so trimming and normalising would have nothing to do.
     numbers = None if text.null_count else _cast_whole(text)
     return None if numbers is None else _finished(numbers, np.zeros(len(numbers), bool), index, integer)
+
+
+# Bytes no plain number holds: Arrow's cast takes digits, a point, signs and an exponent, nothing else.
+_ODD_BYTE = np.ones(256, dtype=bool)
+_ODD_BYTE[np.frombuffer(b"0123456789.+-eE", dtype=np.uint8)] = False
+
+
+def split_plain_numbers(text: pa.Array, integer: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """The numbers of the values made of number bytes only (NaN elsewhere) and the positions of the other
+    values (blank, padded, decorated, garbage) for the slow road; None when the cast refuses a value of
+    number bytes ("1.2.3")."""
+    odd = values_with_byte_in(text, _ODD_BYTE, empty=True)
+    if text.null_count:
+        odd |= np.asarray(text.is_null())
+    numbers = _cast_whole(pc.if_else(pa.array(~odd), text, pa.scalar(None, text.type)))
+    if numbers is None:
+        return None
+    return _finished_array(numbers, np.zeros(len(numbers), bool), integer), np.flatnonzero(odd)
 
 
 def parse_numbers(values: pa.Array, index: pd.Index, integer: bool) -> pd.Series:
@@ -39,14 +59,19 @@ def _cast_whole(values: pa.Array) -> np.ndarray | None:
 
 
 def _finished(numbers: np.ndarray, percent: np.ndarray, index: pd.Index, integer: bool) -> pd.Series:
-    # Arrow's cast takes "inf" and "nan", which no business column means (the pattern refuses them too).
+    return pd.Series(_finished_array(numbers, percent, integer), index=index, dtype="float64")
+
+
+def _finished_array(numbers: np.ndarray, percent: np.ndarray, integer: bool) -> np.ndarray:
+    # A new, writable array. Arrow's cast takes "inf" and "nan", which no business column means (the
+    # pattern refuses them too).
     numbers = np.where(np.isfinite(numbers), numbers, np.nan)
     if integer:
         whole = np.equal(np.mod(numbers, 1), 0, where=~np.isnan(numbers), out=np.zeros(len(numbers), bool))
         numbers = np.where(whole & ~percent, numbers, np.nan)
     else:
         numbers = np.where(percent, numbers / 100, numbers)
-    return pd.Series(numbers, index=index, dtype="float64")
+    return numbers
 
 
 def _parse_decorated_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
