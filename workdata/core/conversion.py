@@ -9,18 +9,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workdata.core.dates import parse_date_values
 from workdata.core.distinct import Distinct
 from workdata.core.domain import ColumnSpec, Domain, Kind
 from workdata.core.failure_frames import concat_failures, empty_failures, make_failures, value_messages
-from workdata.core.numbers import parse_numbers, plain_numbers, split_plain_numbers
+from workdata.core.numbers import plain_numbers, split_plain_numbers
 from workdata.core.records import ErrorType
+from workdata.core.text_to_kind import NUMERIC, as_series, expectation, stripped, typed_values
 
-_NUMERIC = (Kind.INTEGER, Kind.FLOAT)
 _DISTINCT_MIN_ROWS = 1_000  # below this, encoding costs more than it saves
-_TRUE = {"true", "1", "yes", "y"}
-_MINUS_SIGNS = "[\u2212\u2012\u2013\uff0d]"
-_FALSE = {"false", "0", "no", "n"}
 
 
 @dataclass
@@ -70,7 +66,7 @@ def _column(spec: ColumnSpec, raw: pd.DataFrame, distinct_values: bool) -> _Colu
         return _Column(
             _expanded(raw, spec, distinct, text, encoded[0]), blank, unconvertible, shown, distinct
         )
-    if spec.kind in _NUMERIC:
+    if spec.kind in NUMERIC:
         numbers = plain_numbers(text, raw.index, spec.kind is Kind.INTEGER)
         if numbers is not None:
             return _judged(numbers, np.zeros(len(text), bool), text)
@@ -81,8 +77,8 @@ def _column(spec: ColumnSpec, raw: pd.DataFrame, distinct_values: bool) -> _Colu
 
 
 def _full_road(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> _Column:
-    text = _stripped(text)  # Arrow text, blanks as nulls: the work stays columnar
-    return _judged(_convert_column(spec, text, index), np.asarray(text.is_null()), text)
+    text = stripped(text)  # Arrow text, blanks as nulls: the work stays columnar
+    return _judged(typed_values(spec, text, index), np.asarray(text.is_null()), text)
 
 
 def _mostly_plain(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> _Column | None:
@@ -104,7 +100,7 @@ def _mostly_plain(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> _Column 
         mask = np.zeros(len(text), bool)
         mask[odd] = True
         whole = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-        odd_text = _stripped(whole.take(odd))
+        odd_text = stripped(whole.take(odd))
         return _judged(typed, blank, pc.replace_with_mask(whole, pa.array(mask), odd_text))
     return _Column(typed, blank, unconvertible, few.shown)
 
@@ -124,7 +120,7 @@ def _failures(spec: ColumnSpec, index: pd.Index, column: _Column) -> list[pa.Tab
                 ErrorType.VALIDATION_FAILED,
                 spec.name,
                 f"convert_to_{spec.kind}",
-                value_messages(f"{spec.name}: '", column.shown, f"' {_expectation(spec)}"),
+                value_messages(f"{spec.name}: '", column.shown, f"' {expectation(spec)}"),
             )
         )
     if spec.required and column.blank.any():
@@ -149,7 +145,7 @@ def _text(raw: pd.DataFrame, name: str) -> pa.Array:
 
 def _encoded(spec: ColumnSpec, text: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
     # Numbers are mostly distinct; codes, names and months mostly repeat. One hash pass tells.
-    if spec.kind in _NUMERIC or len(text) < _DISTINCT_MIN_ROWS:
+    if spec.kind in NUMERIC or len(text) < _DISTINCT_MIN_ROWS:
         return None
     encoded = pc.dictionary_encode(text, null_encoding="encode")  # a missing value is one more
     chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
@@ -160,8 +156,8 @@ def _encoded(spec: ColumnSpec, text: pa.Array | pa.ChunkedArray) -> tuple[pa.Arr
 
 
 def _distinct(spec: ColumnSpec, dictionary: pa.Array, codes: np.ndarray) -> tuple[Distinct, pa.Array]:
-    text = _stripped(dictionary)
-    return Distinct(_convert_column(spec, text, pd.RangeIndex(len(text))), codes), text
+    text = stripped(dictionary)
+    return Distinct(typed_values(spec, text, pd.RangeIndex(len(text))), codes), text
 
 
 def _expanded(
@@ -171,47 +167,4 @@ def _expanded(
         return pd.Series(column.values.array.take(column.codes), index=raw.index, dtype=column.values.dtype)
     if spec.name in raw and not text.null_count and text.equals(dictionary):
         return raw[spec.name].astype("str")  # nothing stripped or blanked: the raw text as it is
-    return _series(text.take(column.codes), raw.index)
-
-
-def _stripped(text: pa.Array) -> pa.Array:
-    text = pc.utf8_trim_whitespace(text)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-
-
-def _convert_column(spec: ColumnSpec, text: pa.Array, index: pd.Index) -> pd.Series:
-    if spec.kind is Kind.TEXT:
-        return _series(text, index)
-    # Full-width digits, signs and separators (２０２４, －, ％, ，) become their ASCII forms.
-    # Normalising is the costly part: a column whose values are all ASCII (most are) skips it.
-    if pc.all(pc.string_is_ascii(text)).as_py() is False:
-        wide = pc.utf8_normalize(text, "NFKC")
-        text = pc.replace_substring_regex(wide, _MINUS_SIGNS, "-")
-    if spec.kind in _NUMERIC:
-        return parse_numbers(text, index, integer=spec.kind is Kind.INTEGER)
-    if spec.kind is Kind.DATE:
-        parsed = parse_date_values(text, spec.formats or ("%Y-%m-%d",))
-        return pd.Series(parsed, index=index, dtype="datetime64[ns]")
-    if spec.kind is Kind.BOOLEAN:
-        lowered = pc.utf8_lower(text)
-        flags = pd.Series(pd.NA, index=index, dtype="boolean")
-        flags[np.asarray(pc.is_in(lowered, pa.array(sorted(_TRUE))).fill_null(False))] = True
-        flags[np.asarray(pc.is_in(lowered, pa.array(sorted(_FALSE))).fill_null(False))] = False
-        return flags
-    return _series(text, index)
-
-
-def _series(text: pa.Array, index: pd.Index) -> pd.Series:
-    series = text.to_pandas()
-    series.index = index
-    return series
-
-
-def _expectation(spec: ColumnSpec) -> str:
-    if spec.kind is Kind.DATE:
-        return f"is not a date in format {' or '.join(spec.formats or ('%Y-%m-%d',))}"
-    if spec.kind is Kind.INTEGER:
-        return "is not a whole number"
-    if spec.kind is Kind.FLOAT:
-        return "is not a number (or a percentage)"
-    return f"is not a {spec.kind}"
+    return as_series(text.take(column.codes), raw.index)
