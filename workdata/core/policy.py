@@ -40,11 +40,12 @@ class DomainPolicy(BaseModel):
     # file still commits as a whole. A file with a row longer than a block is read again in 16 MB blocks;
     # pyarrow's reader buffers far more than one block when blocks are large (134 MB file, whole path:
     # 827 MB peak RSS at 4 MB / 200k rows, 573 MB at 1 MB / 100k). With keys and failed records off the
-    # heap, 50k rows keep a 1 GB file under 512 MB (537 / 567 MB at 100k, 485 / 484 at 50k for 134 MB /
-    # 1.07 GB), at ~0.3 s more per 1M rows with 1-10% bad rows.
+    # heap and Arrow's freed buffers handed back before the commit, 75k rows keep a 1 GB file under
+    # 512 MB (134 MB / 1.07 GB: 418 / 442 MB at 50k, 447 / 470 at 75k, 477 / 510 at 100k); 75k rows cost
+    # ~7% less time than 50k at 1-10% bad rows (per-block overheads), 100k little less than 75k.
     stream_over_mb: float = Field(64, ge=0)
     stream_block_mb: float = Field(1, gt=0)
-    stream_batch_rows: int = Field(50_000, ge=1)  # rows validated together (several blocks)
+    stream_batch_rows: int = Field(75_000, ge=1)  # rows validated together (several blocks)
 
     @model_validator(mode="after")
     def _ordered(self) -> DomainPolicy:

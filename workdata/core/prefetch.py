@@ -19,7 +19,7 @@ def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
     """
     slots: queue.Queue = queue.Queue()
     # The helper starts on an item only when there is room for it: `depth` items wait at most, and none
-    # is half made beside them (a 50k-row block of a large file is ~13 MB).
+    # is half made beside them (a 75k-row block of a large file is ~20 MB).
     room = threading.Semaphore(depth)
     stop = threading.Event()
     thread = threading.Thread(

@@ -11,7 +11,7 @@ def _keys(values) -> pd.DataFrame:
     return pd.DataFrame({"plan": [f"P{v}" for v in values], "month": ["2024-01"] * len(values)})
 
 
-def _repeats_in_blocks(tmp_path, blocks: list[list[int]], capacity: int) -> list[int]:
+def _repeats_in_blocks(tmp_path, blocks: list[list[int]], capacity: int, chunk: int = 1 << 18) -> list[int]:
     """Row numbers the tracker confirms as repeating a key of an earlier block (rows numbered from 1)."""
     tracker, start = KeyTracker(tmp_path, capacity), 1
     rows, hashes = [np.zeros(0, np.int64)], [np.zeros(0, np.uint64)]
@@ -24,7 +24,7 @@ def _repeats_in_blocks(tmp_path, blocks: list[list[int]], capacity: int) -> list
         hashes.append(block_hashes[maybe])
         start += len(values)
     candidates = np.concatenate(rows)
-    confirmed = tracker.repeats(candidates, np.concatenate(hashes))
+    confirmed = tracker.repeats(candidates, np.concatenate(hashes), chunk)
     tracker.close()
     return sorted(candidates[confirmed].tolist())
 
@@ -50,6 +50,13 @@ def test_an_overfull_or_tiny_filter_names_more_candidates_but_confirms_exactly(t
     rng = np.random.default_rng(7)
     blocks = [rng.integers(0, 5_000, size=300).tolist() for _ in range(40)]
     assert _repeats_in_blocks(tmp_path, blocks, capacity) == _expected(blocks)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 18])
+def test_the_stored_hashes_read_back_in_any_chunk_size_confirm_the_same_repeats(tmp_path, chunk):
+    rng = np.random.default_rng(11)
+    blocks = [rng.integers(0, 500, size=60).tolist() for _ in range(12)]
+    assert _repeats_in_blocks(tmp_path, blocks, 1 << 10, chunk) == _expected(blocks)
 
 
 @settings(max_examples=40, deadline=None)
