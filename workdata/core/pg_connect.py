@@ -15,9 +15,9 @@ import psycopg2
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from workdata.core.connect import Connector
+from workdata.core.spill_files import spill_batches
 
 _PLACEHOLDER = re.compile(r"\?")
 _DRIVER_SCHEME = re.compile(r"^postgres(?:ql)?\+\w+://")
@@ -75,7 +75,7 @@ class PgConnection:
     def insert_parquet(self, table: str, path: Path, skip: np.ndarray) -> None:
         """Bulk insert a staged Parquet file less the `skip` rows, one COPY per batch (bounded memory)."""
         skipped = pa.array(skip, pa.int64())
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=100_000):
+        for batch in spill_batches(path, 100_000):
             rows = pa.Table.from_batches([batch])
             if len(skip):
                 rows = rows.filter(pc.invert(pc.is_in(batch["_row_index"], value_set=skipped)))

@@ -70,23 +70,25 @@ def _grouped(batches: Iterable[pa.RecordBatch], min_rows: int) -> Iterator[pa.Ta
 def _numbered(
     tables: Iterable[pa.Table], malformed: list[MalformedRow], cleaned: bool, header: list[str], block: int
 ) -> Iterator[RawTable]:
-    next_free, reported, any_rows = 1, 0, False
+    next_free, any_rows = 1, False
     try:
         for table in tables:
-            # Rows the handler skipped while parsing this batch hold numbers the parsed rows must not take;
-            # those already reported lie below next_free (looking at them all made a file's cost quadratic).
-            taken = np.array(sorted(m.row_index for m in malformed[reported:]), dtype=np.int64)
+            # Rows the handler skipped while parsing this batch hold numbers the parsed rows must not take.
+            # Reported ones leave the list (in place: the handler appends to it), so neither the cost of a
+            # block nor memory grows with the malformed rows of the blocks before it.
+            taken = np.array(sorted(m.row_index for m in malformed), dtype=np.int64)
             numbers = _free_numbers(next_free, table.num_rows, taken)
             next_free = int(numbers[-1]) + 1 if len(numbers) else next_free
             frame, undecodable = split_undecodable(table, numbers, cleaned)
-            new = [m for m in malformed[reported:] if not len(numbers) or m.row_index < next_free]
-            reported += len(new)
+            due = [not len(numbers) or m.row_index < next_free for m in malformed]
+            new = [m for m, now in zip(malformed, due, strict=True) if now]
+            malformed[:] = [m for m, now in zip(malformed, due, strict=True) if not now]
             any_rows = any_rows or bool(len(frame) or new or undecodable)
             yield RawTable(frame=frame, malformed=sorted(new + undecodable, key=lambda m: m.row_index))
     except pa.ArrowInvalid as exc:
         raise_if_straddled(exc, block)
         raise
-    rest = malformed[reported:]
+    rest = list(malformed)
     if rest or not any_rows:
         if not rest and not any_rows:
             raise MalformedFileError("The file has a header but no data rows.")

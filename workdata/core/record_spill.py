@@ -21,6 +21,7 @@ from workdata.core.failed_records import (
     reason_counts,
     to_arrow,
 )
+from workdata.core.spill_files import spill_batches, spill_writer
 
 _UNREPEATED = ("raw_data", "message", "row_index", "attempt")  # no dictionary: their values rarely repeat
 
@@ -74,7 +75,7 @@ class SpilledRecords:
         """Every record in row order, about `rows` at a time."""
         late = self._late
         if self._writer is not None:
-            for batch in pq.ParquetFile(self.path).iter_batches(batch_size=rows):
+            for batch in spill_batches(self.path, rows):
                 part = pa.Table.from_batches([batch])
                 if late is None or not late.num_rows:
                     yield part
@@ -96,12 +97,3 @@ class SpilledRecords:
             conn.insert_parquet("failed_records", self.path, np.zeros(0, dtype=np.int64))
         if self._late is not None:
             conn.insert_arrow("failed_records", self._late)
-
-
-def spill_writer(path: Path, schema: pa.Schema, repeating: list[str]) -> pq.ParquetWriter:
-    """A Parquet writer for a file read back once, soon: cheap to encode beats small. Dictionaries only
-    for the `repeating` columns (pyarrow would build one for every column, then give most up); no
-    compression or statistics: about a quarter of the default's CPU time."""
-    return pq.ParquetWriter(
-        path, schema, compression="none", use_dictionary=repeating, write_statistics=False
-    )

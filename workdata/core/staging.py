@@ -24,8 +24,9 @@ from workdata.core.prefetch import prefetched
 from workdata.core.readers import RawTable, ReadOptions
 from workdata.core.readers_csv import MAX_LINE_BYTES
 from workdata.core.readers_stream import expanded_size, iter_csv_chunks
-from workdata.core.record_spill import SpilledRecords, spill_writer
+from workdata.core.record_spill import SpilledRecords
 from workdata.core.repeated_keys import RepeatedKeys
+from workdata.core.spill_files import spill_writer
 from workdata.core.store import LINEAGE_TEXT, StagedRows, with_lineage
 from workdata.core.store_schema import LINEAGE_COLUMNS
 from workdata.core.validation import ValidationResult, validate

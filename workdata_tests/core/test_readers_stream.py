@@ -1,0 +1,21 @@
+"""Row numbering of a large CSV's blocks, and what the reader keeps while it goes."""
+
+import pyarrow as pa
+
+from workdata.core.readers import MalformedRow
+from workdata.core.readers_stream import _numbered
+
+
+def test_reported_malformed_rows_leave_the_parsers_list(tmp_path):
+    malformed: list[MalformedRow] = []
+
+    def tables():
+        for first in (1, 5, 9):  # the parser skips one row before each block of three
+            malformed.append(MalformedRow(first, "x,y,z", "expected 1 fields, found 3"))
+            yield pa.table({"a": ["1", "2", "3"]})
+
+    seen = []
+    for raw in _numbered(tables(), malformed, False, ["a"], 1024):
+        seen.append(([m.row_index for m in raw.malformed], raw.frame.index.tolist()))
+        assert malformed == []  # a long file's bad lines are not all kept until its end
+    assert seen == [([1], [2, 3, 4]), ([5], [6, 7, 8]), ([9], [10, 11, 12])]

@@ -1,0 +1,25 @@
+"""Staged and spilled Parquet files read back in order, holding about one row group at a time."""
+
+import pyarrow as pa
+
+from workdata.core.spill_files import spill_batches, spill_writer
+
+
+def test_batches_come_back_in_order_without_holding_the_file(tmp_path):
+    path, groups, rows = tmp_path / "spill.parquet", 24, 20_000
+    schema = pa.schema([("row", pa.int64()), ("text", pa.large_string())])
+    writer = spill_writer(path, schema, [])
+    for group in range(groups):  # one row group per write, ~1 MB each, as blocks are staged
+        start = group * rows
+        numbers = pa.array(range(start, start + rows), pa.int64())
+        writer.write_table(pa.table({"row": numbers, "text": pa.compute.cast(numbers, pa.large_string())}))
+    writer.close()
+    one_group = path.stat().st_size // groups
+    pa.default_memory_pool().release_unused()
+    before, most, seen = pa.total_allocated_bytes(), 0, []
+    for batch in spill_batches(path, 5_000):
+        most = max(most, pa.total_allocated_bytes() - before)
+        seen.extend(batch["row"].to_pylist())
+    assert seen == list(range(groups * rows))
+    # Pre-buffering kept every column chunk read so far: the whole file by the end.
+    assert most < 4 * one_group < path.stat().st_size / 4
