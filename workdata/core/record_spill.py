@@ -10,18 +10,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workdata.core.connect import Connection
 from workdata.core.failed_records import (
+    NO_RECORDS,
     failure_line,
     in_record_order,
     most_frequent,
     reason_counts,
     to_arrow,
 )
-from workdata.core.spill_files import spill_batches, spill_writer
+from workdata.core.spill_files import spill_batches, spill_write, spill_writer
 
 _UNREPEATED = ("raw_data", "message", "row_index", "attempt")  # no dictionary: their values rarely repeat
 
@@ -53,7 +53,7 @@ class SpilledRecords:
         if self._writer is None:
             repeating = [name for name in table.schema.names if name not in _UNREPEATED]
             self._writer = spill_writer(self.path, table.schema, repeating)
-        self._writer.write_table(table)
+        spill_write(self._writer, table)
 
     def close(self) -> None:
         """Finish the Parquet file (before reading it back; `late` records may still be added)."""
@@ -73,21 +73,19 @@ class SpilledRecords:
 
     def slices(self, rows: int = 10_000) -> Iterator[pa.Table]:
         """Every record in row order, about `rows` at a time."""
-        late = self._late
+        late = self._late if self._late is not None else NO_RECORDS
+        late_rows, done = np.asarray(late["row_index"], dtype=np.int64), 0  # late is in record order
         if self._writer is not None:
             for batch in spill_batches(self.path, rows):
                 part = pa.Table.from_batches([batch])
-                if late is None or not late.num_rows:
-                    yield part
-                    continue
                 # The part's last row may go on in the next batch: its late records are not due yet.
-                due = pc.less(late["row_index"], part["row_index"][-1])
-                now, late = late.filter(due), late.filter(pc.invert(due))
-                if now.num_rows:
-                    part = in_record_order(pa.concat_tables([part, now.cast(part.schema)]))
+                due = int(np.searchsorted(late_rows, part["row_index"][-1].as_py(), side="left"))
+                if due > done:
+                    now = late.slice(done, due - done).cast(part.schema)
+                    part, done = in_record_order(pa.concat_tables([part, now])), due
                 yield part
-        if late is not None and late.num_rows:
-            yield late
+        if done < late.num_rows:
+            yield late.slice(done)
 
     def insert_into(self, conn: Connection) -> None:
         """Insert every record into failed_records: the database reads the Parquet file itself."""

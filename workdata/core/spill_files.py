@@ -18,6 +18,18 @@ def spill_writer(path: Path, schema: pa.Schema, repeating: list[str]) -> pq.Parq
     )
 
 
+# A row group is what DuckDB's Parquet reader holds per thread while it inserts: past ~60 MB (a
+# block's failed records with their raw rows, when most rows fail) it ran out of its 128 MB insert limit.
+_ROW_GROUP_BYTES = 8 << 20
+
+
+def spill_write(writer: pq.ParquetWriter, table: pa.Table) -> None:
+    """Append `table` in row groups of about 8 MB at most, whatever its rows' width."""
+    if table.num_rows:
+        per_row = max(1, table.nbytes // table.num_rows)
+        writer.write_table(table, row_group_size=max(1_000, _ROW_GROUP_BYTES // per_row))
+
+
 def spill_batches(path: Path, rows: int) -> Iterator[pa.RecordBatch]:
     """The file's rows in order, about `rows` at a time, holding one row group's data at most."""
     # pyarrow pre-buffers by default, and iter_batches keeps every pre-buffered column chunk until the

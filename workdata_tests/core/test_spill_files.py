@@ -1,8 +1,9 @@
 """Staged and spilled Parquet files read back in order, holding about one row group at a time."""
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from workdata.core.spill_files import spill_batches, spill_writer
+from workdata.core.spill_files import spill_batches, spill_write, spill_writer
 
 
 def test_batches_come_back_in_order_without_holding_the_file(tmp_path):
@@ -23,3 +24,17 @@ def test_batches_come_back_in_order_without_holding_the_file(tmp_path):
     assert seen == list(range(groups * rows))
     # Pre-buffering kept every column chunk read so far: the whole file by the end.
     assert most < 4 * one_group < path.stat().st_size / 4
+
+
+def test_wide_rows_are_written_in_row_groups_of_a_few_megabytes(tmp_path):
+    # DuckDB's Parquet reader holds a row group per thread inside its insert's memory limit.
+    wide = pa.table({"raw_data": pa.array(["x" * 4_000] * 6_000, pa.large_string())})  # ~24 MB
+    narrow = pa.table({"row": pa.array(range(50_000), pa.int64())})
+    for name, table in (("wide", wide), ("narrow", narrow)):
+        writer = spill_writer(tmp_path / f"{name}.parquet", table.schema, [])
+        spill_write(writer, table)
+        writer.close()
+    groups = pq.ParquetFile(tmp_path / "wide.parquet").metadata
+    assert groups.num_row_groups >= 3
+    assert all(groups.row_group(i).total_byte_size <= 9 << 20 for i in range(groups.num_row_groups))
+    assert pq.ParquetFile(tmp_path / "narrow.parquet").metadata.num_row_groups == 1
