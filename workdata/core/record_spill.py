@@ -27,17 +27,20 @@ _UNREPEATED = ("raw_data", "message", "row_index", "attempt")  # no dictionary: 
 
 
 class SpilledRecords:
-    """Failed records in row order in a Parquet file, plus the few found at the file's end in memory."""
+    """Failed records in row order in a Parquet file, and in a second one those found at the file's end
+    (repeated business keys); read back merged in row order."""
 
     def __init__(self, path: Path) -> None:
         self.path, self.num_rows = path, 0
-        self._writer: pq.ParquetWriter | None = None
-        self._late: pa.Table | None = None
+        self._late_path = path.with_name(f"{path.stem}.late{path.suffix}")
+        self._writers: dict[Path, pq.ParquetWriter] = {}
+        self._finished: set[Path] = set()
         self._counts: Counter[str] = Counter()
         self._first: tuple | None = None  # (row, type, column, message) of the lowest record so far
 
     def add(self, records: pa.Table | pd.DataFrame, late: bool = False) -> None:
-        """Keep one block's records (in row order, after the earlier blocks'), or `late` ones of any row."""
+        """Keep one block's records (in row order, after the earlier blocks'), or `late` ones: found at the
+        file's end, of any of its rows, in row order after the late ones added before."""
         table = to_arrow(records)
         if not table.num_rows:
             return
@@ -46,19 +49,17 @@ class SpilledRecords:
         top = table.slice(0, 1).to_pylist()[0]  # plain values: a slice would keep the block's buffers
         first = (top["row_index"], str(top["error_type"]), str(top["column"]), str(top["message"]))
         self._first = first if self._first is None else min(self._first, first)
-        if late:
-            late_ones = table if self._late is None else pa.concat_tables([self._late, table])
-            self._late = in_record_order(late_ones)
-            return
-        if self._writer is None:
+        path = self._late_path if late else self.path
+        if path not in self._writers:
             repeating = [name for name in table.schema.names if name not in _UNREPEATED]
-            self._writer = spill_writer(self.path, table.schema, repeating)
-        spill_write(self._writer, table)
+            self._writers[path] = spill_writer(path, table.schema, repeating)
+        spill_write(self._writers[path], in_record_order(table) if late else table)
 
     def close(self) -> None:
-        """Finish the Parquet file (before reading it back; `late` records may still be added)."""
-        if self._writer is not None:
-            self._writer.close()
+        """Finish the files written so far (before reading them back; `late` records may still be added
+        when none were before: close again after them)."""
+        self._finish(self.path)
+        self._finish(self._late_path)
 
     def __len__(self) -> int:
         return self.num_rows
@@ -73,25 +74,39 @@ class SpilledRecords:
 
     def slices(self, rows: int = 10_000) -> Iterator[pa.Table]:
         """Every record in row order, about `rows` at a time."""
-        late = self._late if self._late is not None else NO_RECORDS
-        late_rows, done = np.asarray(late["row_index"], dtype=np.int64), 0  # late is in record order
-        if self._writer is not None:
-            for batch in spill_batches(self.path, rows):
-                part = pa.Table.from_batches([batch])
-                # The part's last row may go on in the next batch: its late records are not due yet.
-                due = int(np.searchsorted(late_rows, part["row_index"][-1].as_py(), side="left"))
-                if due > done:
-                    now = late.slice(done, due - done).cast(part.schema)
-                    part, done = in_record_order(pa.concat_tables([part, now])), due
-                yield part
-        if done < late.num_rows:
-            yield late.slice(done)
+        late, pending = self._batches(self._late_path, rows), NO_RECORDS
+        for part in self._batches(self.path, rows):
+            last = part["row_index"][-1].as_py()
+            # Late records up to the part's last row; that row's own wait: it may go on in the next part.
+            while not pending.num_rows or pending["row_index"][-1].as_py() < last:
+                more = next(late, None)
+                if more is None:
+                    break
+                pending = pa.concat_tables([pending, more.cast(pending.schema)])
+            due = int(np.searchsorted(np.asarray(pending["row_index"]), last, side="left"))
+            if due:
+                part = in_record_order(pa.concat_tables([part, pending.slice(0, due).cast(part.schema)]))
+                pending = pending.slice(due)
+            yield part
+        if pending.num_rows:
+            yield pending
+        yield from late
 
     def insert_into(self, conn: Connection) -> None:
-        """Insert every record into failed_records: the database reads the Parquet file itself."""
+        """Insert every record into failed_records: the database reads the Parquet files itself."""
         # Not through Arrow slices: DuckDB keeps inserted Arrow buffers alive until the transaction ends,
         # so slices would add up to every record in memory at once.
-        if self._writer is not None:
-            conn.insert_parquet("failed_records", self.path, np.zeros(0, dtype=np.int64))
-        if self._late is not None:
-            conn.insert_arrow("failed_records", self._late)
+        for path in (self.path, self._late_path):
+            if self._finish(path):
+                conn.insert_parquet("failed_records", path, np.zeros(0, dtype=np.int64))
+
+    def _finish(self, path: Path) -> bool:
+        # True when `path` holds records; its writer is closed first, so it can be read.
+        if path in self._writers and path not in self._finished:
+            self._writers[path].close()
+            self._finished.add(path)
+        return path in self._writers
+
+    def _batches(self, path: Path, rows: int) -> Iterator[pa.Table]:
+        if self._finish(path):
+            yield from (pa.Table.from_batches([batch]) for batch in spill_batches(path, rows))

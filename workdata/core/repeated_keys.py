@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from workdata.core.domain import Domain
-from workdata.core.failed_records import NO_RECORDS, build_failed_records
+from workdata.core.failed_records import build_failed_records
 from workdata.core.key_tracker import KeyTracker
 from workdata.core.outcome import RunContext
-from workdata.core.readers import RawTable
+from workdata.core.readers import ROW_INDEX, RawTable
+from workdata.core.spill_files import spill_batches, spill_write, spill_writer
 from workdata.core.validation import ValidationResult, duplicate_key_failures
+
+_RECORD_ROWS = 20_000  # confirmed repeats whose records are built at a time
 
 
 class RepeatedKeys:
-    """Business keys repeated across blocks: candidates kept (with their raw rows) until the file ends."""
+    """Business keys repeated across blocks: candidates' raw rows kept on disk until the file ends."""
 
-    def __init__(self, domain: Domain, file_key: str, file_hash: str, run: RunContext, tracker: KeyTracker):
+    def __init__(
+        self,
+        domain: Domain,
+        file_key: str,
+        file_hash: str,
+        run: RunContext,
+        tracker: KeyTracker,
+        folder: Path,
+    ):
         self.domain, self.file_key, self.file_hash, self.run = domain, file_key, file_hash, run
-        self.tracker = tracker
-        self.rows, self.hashes, self.staged, self.raw = [], [], [], []
+        self.tracker, self.path = tracker, folder / "key_candidates.parquet"
+        self.rows, self.hashes, self.staged = [], [], []
         self.sheet: str | None = None
+        self._writer: pq.ParquetWriter | None = None
 
     def check(self, raw: RawTable, result: ValidationResult) -> None:
         """Remember this block's keys; keep the raw row of each row that may repeat one (a few in 1,000)."""
@@ -35,23 +51,41 @@ class RepeatedKeys:
         self.rows.append(rows)
         self.hashes.append(keys.hashes[maybe])
         self.staged.append(np.isin(rows, result.good.index.to_numpy()))
-        self.raw.append(raw.frame.iloc[np.flatnonzero(maybe)])  # keys are in the block's row order
+        # Keys are in the block's row order, so the kept raw rows follow `self.rows` one for one.
+        kept = pa.Table.from_pandas(raw.frame.iloc[np.flatnonzero(maybe)], preserve_index=False)
+        self._writer = self._writer or spill_writer(self.path, kept.schema, [])
+        spill_write(self._writer, kept.cast(self._writer.schema))
         self.sheet = raw.sheet
 
-    def repeats(self) -> tuple[pa.Table, np.ndarray]:
-        """The records of candidates whose key an earlier row had, and those of them staged as good rows."""
+    def repeats(self) -> tuple[Iterator[pa.Table], np.ndarray]:
+        """The records of candidates whose key an earlier row had (in row order, a part at a time), and
+        those of them staged as good rows."""
         if not self.rows:
-            return NO_RECORDS, np.zeros(0, dtype=np.int64)
+            return iter(()), np.zeros(0, dtype=np.int64)
         rows = np.concatenate(self.rows)
         repeated = self.tracker.repeats(rows, np.concatenate(self.hashes))
-        if not repeated.any():
-            return NO_RECORDS, np.zeros(0, dtype=np.int64)
-        raw = RawTable(frame=pd.concat(self.raw).loc[rows[repeated]], sheet=self.sheet)
-        failures = duplicate_key_failures(self.domain, pd.Index(rows[repeated]))
-        domain, key, file_hash = self.domain.name, self.file_key, self.file_hash
-        records = build_failed_records(domain, key, file_hash, raw, failures, self.run)
-        return records, rows[repeated & np.concatenate(self.staged)]
+        return self._records(rows, repeated), rows[repeated & np.concatenate(self.staged)]
+
+    def _records(self, rows: np.ndarray, repeated: np.ndarray) -> Iterator[pa.Table]:
+        self._writer.close()
+        start = 0
+        for batch in spill_batches(self.path, _RECORD_ROWS):
+            chosen = repeated[start : start + batch.num_rows]
+            numbers = rows[start : start + batch.num_rows][chosen]
+            start += batch.num_rows
+            if not len(numbers):
+                continue
+            frame = pa.Table.from_batches([batch]).filter(pa.array(chosen)).to_pandas()
+            frame.index = pd.Index(numbers, name=ROW_INDEX)
+            failures = duplicate_key_failures(self.domain, frame.index)
+            raw = RawTable(frame=frame, sheet=self.sheet)
+            yield build_failed_records(
+                self.domain.name, self.file_key, self.file_hash, raw, failures, self.run
+            )
 
     def close(self) -> None:
-        """Close the tracker's hash file."""
+        """Close the tracker's hash file and the candidates' file (the caller's folder is removed with
+        them)."""
         self.tracker.close()
+        if self._writer is not None:
+            self._writer.close()

@@ -100,7 +100,8 @@ def stage_blocks(
     expected_rows: int = 1 << 20,
 ) -> StagedFile:
     """Validate every block; good rows (with lineage) and failed records go to Parquet files in `folder`."""
-    keys = RepeatedKeys(domain, file_key, file_hash, run, KeyTracker(folder, max(expected_rows, 1024)))
+    tracker = KeyTracker(folder, max(expected_rows, 1024))
+    keys = RepeatedKeys(domain, file_key, file_hash, run, tracker, folder)
     records, extras = SpilledRecords(folder / "records.parquet"), []
     total = loaded = 0
     writer: pq.ParquetWriter | None = None
@@ -137,7 +138,9 @@ def stage_blocks(
             if writer is not None:
                 writer.close()
         repeats, skip = keys.repeats()
-    records.add(repeats, late=True)
+    with closing(records):
+        for part in repeats:  # a part at a time: a file of repeated keys is not held in memory
+            records.add(part, late=True)
     staged = StagedRows(folder / "rows.parquet", skip) if writer else None
     return StagedFile(staged, records, total, loaded - len(skip), extras)
 

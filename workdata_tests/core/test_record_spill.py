@@ -33,7 +33,8 @@ def _spill(tmp_path):
     for block in blocks:
         spill.add(block)
     late = _records([1, 7, 12, 40], check="unique_business_key")
-    spill.add(late, late=True)
+    spill.add(late.iloc[:2], late=True)  # found at the file's end, in parts, in row order
+    spill.add(late.iloc[2:], late=True)
     spill.close()
     whole = pd.concat([*blocks, late]).sort_values(["row_index", "error_type", "column", "check"])
     return spill, whole.reset_index(drop=True)

@@ -113,3 +113,22 @@ def test_a_gzip_file_is_sized_by_what_it_expands_to(tmp_path):
     (tmp_path / "tiny.gz").write_bytes(b"\x1f\x8b")  # too short to hold a size: its size on disk
     assert expanded_size(tmp_path / "f.csv") == expanded_size(tmp_path / "f.csv.gz") == len(body)
     assert expanded_size(tmp_path / "tiny.gz") == 2
+
+
+def test_a_file_of_repeated_keys_has_its_duplicates_recorded_part_by_part(tmp_path, monkeypatch):
+    # The repeats' records are built and spilled a few at a time, not held for the whole file.
+    monkeypatch.setattr("workdata.core.repeated_keys._RECORD_ROWS", 7)
+    rows = make_rows("annuity_income", 7, "2024-10", 200)
+    write_csv(tmp_path / "f.csv", [*rows, *rows])
+    settings = WorkdataSettings(home=tmp_path / "wd", logs_dir=tmp_path / "logs")
+    store, log = open_store(settings), tmp_path / "log.csv"
+    ingest = Ingest(store, RUN, log, policy=IN_BLOCKS.model_copy(update={"max_bad_row_ratio": 1.0}))
+    outcome = process_file(DOMAINS["annuity_income"], tmp_path / "f.csv", "f.csv", ingest)
+    assert (outcome.rows_loaded, outcome.rows_failed) == (200, 200)
+    failed = store.failed_records()
+    assert list(failed["row_index"]) == list(range(201, 401))
+    assert set(failed["check"]) == {"unique_business_key"}
+    assert rows[0]["customer_name"] in failed["raw_data"].iloc[0]
+    logged = pd.read_csv(log, dtype="str", keep_default_na=False)
+    assert list(logged["row_index"].astype(int)) == list(range(201, 401))
+    assert list(logged["raw_data"]) == list(failed["raw_data"])
