@@ -26,7 +26,7 @@ from workdata.core.readers_csv import MAX_LINE_BYTES
 from workdata.core.readers_stream import expanded_size, iter_csv_chunks
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.repeated_keys import RepeatedKeys
-from workdata.core.spill_files import spill_writer
+from workdata.core.spill_files import ROW_GROUP_BYTES, spill_write, spill_writer
 from workdata.core.store import LINEAGE_TEXT, StagedRows, with_lineage
 from workdata.core.store_schema import LINEAGE_COLUMNS
 from workdata.core.validation import ValidationResult, validate
@@ -127,7 +127,7 @@ def stage_blocks(
                     writer = writer or spill_writer(folder / "rows.parquet", schema, _text_columns(schema))
                     if written is not None:
                         written.result()  # one write at a time, in order; its error surfaces here
-                    written = background.submit(writer.write_table, rows)
+                    written = background.submit(spill_write, writer, rows, ROW_GROUP_BYTES)
                 # Not kept alive while the next block is validated: memory holds one block's work.
                 del raw, result, block_records
             if written is not None:
