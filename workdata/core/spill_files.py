@@ -29,7 +29,7 @@ def spill_write(writer: pq.ParquetWriter, table: pa.Table, max_bytes: int = RECO
     """Append `table` in row groups of at most about `max_bytes`, whatever its rows' width."""
     if table.num_rows:
         per_row = max(1, table.nbytes // table.num_rows)
-        writer.write_table(table, row_group_size=max(1_000, max_bytes // per_row))
+        writer.write_table(table, row_group_size=max(16, max_bytes // per_row))
 
 
 def spill_batches(path: Path, rows: int) -> Iterator[pa.RecordBatch]:
