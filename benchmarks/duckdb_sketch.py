@@ -21,7 +21,7 @@ from workdata.core.references import load_reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate
-from ingest_speed import floor
+from ingest_speed import floor, timed
 
 RANGES = {
     "beginning_balance": (0, 1e12),
@@ -105,7 +105,7 @@ def main(rows: int = 1_000_000) -> None:
     with tempfile.TemporaryDirectory() as name:
         folder, path = Path(name), Path(name) / "bench.csv"
         planted = generate(path, rows, 0.01)
-        a = statistics.median(_timed_floor(path, folder))
+        a = statistics.median(timed(lambda: floor(path, folder), 3))
         varchar, _ = _timed(
             folder, "v", lambda c, p: c.execute(f"CREATE TABLE t AS SELECT * FROM {READ}", [str(p)]), path
         )
@@ -120,15 +120,6 @@ def main(rows: int = 1_000_000) -> None:
             f"with failures, duplicates, references, raw JSON {full:.2f}s ({full / a:.1f}x); rows flagged "
             f"{len(flagged):,}, at a planted row number {len(flagged & planted):,} of {len(planted):,}"
         )
-
-
-def _timed_floor(path: Path, folder: Path) -> list[float]:
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        floor(path, folder)
-        times.append(time.perf_counter() - started)
-    return times
 
 
 if __name__ == "__main__":

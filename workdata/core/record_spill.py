@@ -34,7 +34,6 @@ class SpilledRecords:
         self.path, self.num_rows = path, 0
         self._late_path = path.with_name(f"{path.stem}.late{path.suffix}")
         self._writers: dict[Path, pq.ParquetWriter] = {}
-        self._finished: set[Path] = set()
         self._counts: Counter[str] = Counter()
         self._first: tuple | None = None  # (row, type, column, message) of the lowest record so far
 
@@ -102,10 +101,10 @@ class SpilledRecords:
 
     def _finish(self, path: Path) -> bool:
         # True when `path` holds records; its writer is closed first, so it can be read.
-        if path in self._writers and path not in self._finished:
-            self._writers[path].close()
-            self._finished.add(path)
-        return path in self._writers
+        writer = self._writers.get(path)
+        if writer is not None and writer.is_open:
+            writer.close()
+        return writer is not None
 
     def _batches(self, path: Path, rows: int) -> Iterator[pa.Table]:
         if self._finish(path):
