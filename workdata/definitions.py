@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from workdata.core.settings import WorkdataSettings
+from workdata.core.settings import load_settings
 from workdata.defs.build import build_definitions
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """workdata's Definitions; paths come from WORKDATA_* settings when the location loads."""
-    return build_definitions(WorkdataSettings())
+    return build_definitions(load_settings())

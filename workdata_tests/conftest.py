@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 from dagster._core.test_utils import instance_for_test
 
@@ -17,6 +18,13 @@ from workdata.demo.files import DemoFile, write_demo
 from workdata_tests.pg import fresh_schema
 
 warnings.filterwarnings("ignore", message=".*is currently in beta.*")
+
+# Tests never assert on wall time (the suite must pass on a loaded machine): no hypothesis deadline and
+# no "too slow" health check anywhere, whatever a test's own @settings say about examples.
+hypothesis.settings.register_profile(
+    "workdata", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("workdata")
 
 # Small enough for a fast suite, large enough to hold every defect class several times.
 TEST_BIG_ROWS = 2000

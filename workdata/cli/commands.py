@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from workdata.cli.home import ensure_dagster_home, open_instance
+from workdata.cli.render import console_for
 from workdata.core.failure_log import rewrite_failures
+from workdata.core.log_file import attach_log_file
 from workdata.core.open_store import open_store
-from workdata.core.session import is_session_id
-from workdata.core.settings import WorkdataSettings
+from workdata.core.settings import WorkdataSettings, load_settings
 from workdata.core.store import Store
 from workdata.domains import DOMAINS
 
@@ -22,28 +23,21 @@ def _store(settings: WorkdataSettings) -> Store:
     return open_store(settings)
 
 
-def _log_to_file(settings: WorkdataSettings) -> None:
+def _log_to_file(console: Console, settings: WorkdataSettings) -> None:
     # Full traces go to logs/workdata.log; the console shows one-line messages only.
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(settings.logs_dir / "workdata.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logger = logging.getLogger("workdata")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    problem = attach_log_file(settings.logs_dir)
+    if problem:
+        console.print(Text(problem, style="yellow"))
 
 
 def run_inbox(demo: bool = False, domains: list[str] | None = None, skip_failed: bool = False) -> int:
     """`workdata run`: ingest what is pending through the Dagster jobs; 1 when a file failed."""
     from workdata.cli.run import ingest_pending  # dagster loads slowly; only this command needs it
 
-    console = Console()
-    unknown = sorted(set(domains or ()) - set(DOMAINS))
-    if unknown:
-        console.print(f"[red]Unknown domain(s): {', '.join(unknown)}. Known: {', '.join(DOMAINS)}.")
-        return 2
-    settings = WorkdataSettings(**({"skip_failed": True} if skip_failed else {}))
+    console = console_for()
+    settings = load_settings(**({"skip_failed": True} if skip_failed else {}))
     ensure_dagster_home(settings)
-    _log_to_file(settings)
+    _log_to_file(console, settings)
     selected = [DOMAINS[d] for d in domains] if domains else list(DOMAINS.values())
     if not demo:
         return ingest_pending(console, settings, _store(settings), selected)
@@ -83,27 +77,32 @@ def ui_command(host: str = "127.0.0.1", port: int = 3000) -> list[str]:
 
 def open_ui(host: str = "127.0.0.1", port: int = 3000) -> int:
     """`workdata ui`: `dagster dev` on the same instance and settings as the CLI."""
-    settings = WorkdataSettings()
+    settings = load_settings()
     home = ensure_dagster_home(settings)
     from workdata.defs.pools import ensure_writer_pool
 
     # Partition launches and backfills from the UI queue runs too: their pool must exist first (and the
     # instance must be whole: a killed first run may have left it half made).
     ensure_writer_pool(open_instance())
-    Console().print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home})")
+    console_for().print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home})")
     os.execv(sys.executable, ui_command(host, port))
     return 0  # not reached
 
 
 def export_failures(session_id: str, out: str | None = None) -> int:
-    """`workdata failures export`: regenerate a session's failure CSV from DuckDB."""
-    console = Console()
-    if not is_session_id(session_id):
-        console.print("[red]A session id looks like etl_20241130_101500_a1b2c3.")
+    """`workdata failures export`: regenerate a session's failure CSV from the store."""
+    from workdata.core.ledger_reads import session_known
+
+    console = console_for()
+    settings = load_settings()
+    store = _store(settings)
+    if not session_known(store, session_id):
+        console.print(
+            f"[red]No run of session {session_id} is recorded;[/] `workdata status` lists the sessions."
+        )
         return 2
-    settings = WorkdataSettings()
     path = Path(out) if out else settings.failure_log_path(session_id)
-    count = rewrite_failures(path, _store(settings).failed_records(session_id=session_id))
+    count = rewrite_failures(path, store.failed_records(session_id=session_id))
     console.print(
         f"Wrote {count} failed records of {session_id} to [link={path.resolve().as_uri()}]{path}[/link]"
     )
@@ -115,8 +114,8 @@ def status(limit: int = 20, as_json: bool = False) -> int:
     from workdata.cli.listings import show_status
     from workdata.cli.recovery import circuit_states
 
-    console = Console(soft_wrap=as_json)
-    settings = WorkdataSettings()
+    console = console_for(as_json)
+    settings = load_settings()
     return show_status(console, _store(settings), limit, as_json, circuit_states(settings))
 
 
@@ -124,8 +123,8 @@ def failures_list(filters: dict, page: int = 1, size: int = 50, as_json: bool = 
     """`workdata failures list`: failed files, filtered and paged."""
     from workdata.cli.listings import list_failures
 
-    console = Console(soft_wrap=as_json)
-    return list_failures(console, _store(WorkdataSettings()), filters, max(page, 1), size, as_json)
+    console = console_for(as_json)
+    return list_failures(console, _store(load_settings()), filters, max(page, 1), size, as_json)
 
 
 RECOVERY = ("retry", "release", "clear", "stats", "verify", "replay")
@@ -135,11 +134,11 @@ def recover(args) -> int:
     """The recovery sub-commands (`workdata retry|release|clear|stats|verify|replay`)."""
     from workdata.cli import recovery
 
-    console = Console(soft_wrap=getattr(args, "json", False))
-    settings = WorkdataSettings()
+    console = console_for(getattr(args, "json", False))
+    settings = load_settings()
     if args.command == "retry":
         ensure_dagster_home(settings)
-        _log_to_file(settings)
+        _log_to_file(console, settings)
     store = _store(settings)
     if args.command == "retry":
         filters = {"domain": args.domain, "file_path": args.file, "category": args.category}

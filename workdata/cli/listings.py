@@ -6,16 +6,21 @@ import json
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from workdata.cli.render import styled_status
 from workdata.core.ledger_reads import failed_files, latest_run_summaries
 from workdata.core.store import Store
-
-_STATUS_STYLE = {"SUCCESS": "green", "PARTIAL": "yellow", "FAILED": "red"}
 
 
 def _json(frame: pd.DataFrame) -> str:
     return frame.to_json(orient="records", date_format="iso", force_ascii=False)
+
+
+def _when(value: object) -> str:
+    return "-" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%m-%d %H:%M")
 
 
 def show_status(console: Console, store: Store, limit: int, as_json: bool, circuits: dict[str, str]) -> int:
@@ -28,23 +33,28 @@ def show_status(console: Console, store: Store, limit: int, as_json: bool, circu
     open_circuits = {dep: state for dep, state in circuits.items() if not state.startswith("closed")}
     if open_circuits:
         console.print(
-            "[bold red]Open circuits:[/] " + ", ".join(f"{d} ({s})" for d, s in open_circuits.items())
+            "[bold red]Open circuits:[/] " + escape(", ".join(f"{d} ({s})" for d, s in open_circuits.items()))
         )
     if runs.empty:
         console.print("No finished runs recorded yet; run `workdata run` or start the sensors.")
         return 0
-    table = Table(title="Latest runs", caption="files = ok/partial/failed/skipped; rows loaded and failed")
-    for name in ("finished", "run", "outcome", "files"):
+    table = Table(title="Latest runs", caption="files by outcome; rows loaded and rejected by this run")
+    for name in ("finished", "run", "session", "outcome"):
         table.add_column(name, no_wrap=True)
-    for name in ("loaded", "failed", "retryable"):
+    for name in ("ok", "partial", "failed", "dead letter", "skipped", "rows loaded", "rows failed"):
         table.add_column(name, no_wrap=True, justify="right")
+    table.add_column("retryable", no_wrap=True, justify="right")
     for r in runs.itertuples():
-        finished = "-" if pd.isna(r.finished_at) else pd.Timestamp(r.finished_at).strftime("%m-%d %H:%M")
         table.add_row(
-            finished,
+            _when(r.finished_at),
             r.run_id[:8],
-            f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]",
-            f"{r.files_success}/{r.files_partial}/{r.files_failed}/{r.files_skipped}",
+            Text(str(r.session_id or "-")),
+            styled_status(r.status),
+            str(r.files_success),
+            str(r.files_partial),
+            str(r.files_failed),
+            str(r.files_dead_letter or 0),
+            str(r.files_skipped),
             f"{r.rows_loaded:,}",
             f"{r.rows_failed:,}",
             str(r.retryable_failed),
@@ -54,7 +64,7 @@ def show_status(console: Console, store: Store, limit: int, as_json: bool, circu
 
 
 def list_failures(console: Console, store: Store, filters: dict, page: int, size: int, as_json: bool) -> int:
-    """One page of failed files with category, short message, retryability and attempts."""
+    """One page of failed and dead-lettered files: status, category, retry, attempts, next retry, why."""
     files = failed_files(store, **filters, limit=size, offset=(page - 1) * size)
     if as_json:
         console.print_json(_json(files))
@@ -62,15 +72,26 @@ def list_failures(console: Console, store: Store, filters: dict, page: int, size
     if files.empty:
         console.print("No failed files match." if page == 1 else f"Page {page} is empty.")
         return 0
-    console.print(f"[bold]Failed files[/] (page {page}):")
+    table = Table(title=f"Failed files (page {page})", title_justify="left")
+    for name in ("file", "status", "category", "retry", "attempts", "last attempt", "next retry"):
+        table.add_column(name, no_wrap=name != "file", overflow="fold")
+    table.add_column("why", ratio=1, min_width=30, overflow="fold")
     for f in files.itertuples():
-        when = pd.Timestamp(f.last_attempt_at).strftime("%Y-%m-%d %H:%M")
-        retry = "retryable" if f.retryable else "not retryable"
-        console.print(
-            f"[red]✗[/] {f.domain}/{f.file_path}  [dim]{f.error_category} · {retry} · "
-            f"{f.attempts} attempt(s) · {when}[/]"
+        if f.status == "DEAD_LETTER":
+            retry = "released by hand"
+        else:
+            retry = "yes" if f.retryable else "no (fix the file)"
+        table.add_row(
+            Text(f"{f.domain}/{f.file_path}"),
+            styled_status(f.status),
+            Text(str(f.error_category)),
+            retry,
+            str(f.attempts),
+            _when(f.last_attempt_at),
+            _when(f.next_retry_at) if f.status == "FAILED" and f.retryable else "-",
+            Text(str(f.user_message)),
         )
-        console.print(f"    {f.user_message}")
+    console.print(table)
     if len(files) == size:
         console.print(f"More may follow: --page {page + 1}")
     return 0

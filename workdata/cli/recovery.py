@@ -10,7 +10,7 @@ from rich.console import Console
 from workdata.core.recovery import clear, due_retries, release, stats
 from workdata.core.replay import replay
 from workdata.core.session import utc_now
-from workdata.core.settings import WorkdataSettings
+from workdata.core.settings import WorkdataSettings, load_settings
 from workdata.core.store import Store
 from workdata.core.verify import verify
 from workdata.domains import DOMAINS
@@ -59,7 +59,7 @@ def clear_entries(console: Console, store: Store, statuses: list[str], yes: bool
 
 def show_stats(console: Console, store: Store, as_json: bool) -> int:
     """Counts by status and category, failure and retry-success rates, stuck files, open circuits."""
-    figures = stats(store) | {"circuits": circuit_states(WorkdataSettings())}
+    figures = stats(store) | {"circuits": circuit_states(load_settings())}
     if as_json:
         console.print_json(json.dumps(figures, default=str))
         return 0

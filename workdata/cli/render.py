@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from workdata.core.run_summary import RunSummary, summary_line
+from workdata.core.records import FileStatus
+from workdata.core.run_summary import FAILED_STATUSES, RunSummary, summary_line
 
-_STYLE = {"SUCCESS": "green", "PARTIAL": "yellow", "FAILED": "bold red", "SKIPPED": "dim"}
+# One style per status a file can reach; a status without one renders plain (never as broken markup).
+STATUS_STYLE = {
+    FileStatus.PENDING: "cyan",
+    FileStatus.IN_PROGRESS: "cyan",
+    FileStatus.SUCCESS: "green",
+    FileStatus.PARTIAL: "yellow",
+    FileStatus.FAILED: "bold red",
+    FileStatus.SKIPPED: "dim",
+    FileStatus.DEAD_LETTER: "bold magenta",
+}
+
+
+def console_for(as_json: bool = False, stderr: bool = False) -> Console:
+    """A console for the CLI; without a terminal, tables are laid out wide instead of cut to 80 columns."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or "COLUMNS" in os.environ else 240
+    return Console(stderr=stderr, soft_wrap=as_json, width=width)
+
+
+def styled_status(status: object) -> Text:
+    """A file or run status as coloured text (no markup parsing, so any value is safe)."""
+    text = str(status)
+    return Text(text, style=STATUS_STYLE.get(text, "") or "")
 
 
 def summary_table(domain: str, attempts: pd.DataFrame) -> Table:
@@ -22,14 +49,13 @@ def summary_table(domain: str, attempts: pd.DataFrame) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("top reason", no_wrap=True, overflow="ellipsis", ratio=1, min_width=20)
     for row in attempts.itertuples():
-        status = str(row.status)
         table.add_row(
-            row.file_path,
-            f"[{_STYLE.get(status, '')}]{status}[/]",
+            Text(str(row.file_path)),
+            styled_status(row.status),
             _count(row.rows_total),
             _count(row.rows_loaded),
             _count(row.rows_failed),
-            row.top_reason,
+            Text(str(row.top_reason)),
         )
     return table
 
@@ -42,16 +68,17 @@ def print_summary(console: Console, attempts: pd.DataFrame, session: RunSummary,
     """Print a table per domain, why files failed, the honest outcome and the failure-log link."""
     for domain, rows in attempts.groupby("domain", sort=True):
         console.print(summary_table(str(domain), rows))
-    failed_files = attempts[attempts["status"] == "FAILED"]
+    failed_files = attempts[attempts["status"].isin(FAILED_STATUSES)]
     if len(failed_files):
         console.print("[bold]Why files failed[/] (full detail in the file_state ledger and the Dagster UI):")
         for row in failed_files.itertuples():
-            console.print(f"  [red]✗[/] {row.domain}/{row.file_path}: {row.user_message}")
+            mark = "[magenta]✗ dead letter[/]" if row.status == FileStatus.DEAD_LETTER else "[red]✗[/]"
+            console.print(f"  {mark} {escape(f'{row.domain}/{row.file_path}: {row.user_message}')}")
     style = {"SUCCESS": "bold green", "PARTIAL": "bold yellow", "FAILED": "bold red"}[session.status]
     console.print(
         f"[{style}]{session.status}[/]: {summary_line(session)}; {session.rows_loaded:,} rows loaded, "
         f"{session.rows_failed:,} rows captured as failures; {session.retryable_failed} of "
-        f"{session.files_failed} failed file(s) retryable."
+        f"{session.files_failed + session.files_dead_letter} failed file(s) retryable."
     )
     if log_path.exists():
-        console.print(f"Saved failure log to [link={log_path.as_uri()}]{log_path}[/link]")
+        console.print(f"Saved failure log to [link={log_path.as_uri()}]{escape(str(log_path))}[/link]")

@@ -16,7 +16,7 @@ T = TypeVar("T")
 class RetryPolicy(BaseModel):
     """How often and how politely a failed, retryable file is tried again."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_attempts: int = Field(4, ge=1)
     base_seconds: float = Field(60.0, ge=0)

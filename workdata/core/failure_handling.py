@@ -70,8 +70,13 @@ def record_failure(
 def _dead_letter(
     outcome: FileOutcome, source: Path, state: dict | None, attempts: int, ingest: Ingest
 ) -> FileOutcome:
+    why = (
+        f"Gave up after {attempts} attempt(s)"
+        if attempts >= ingest.retry.max_attempts
+        else f"Dead-lettered ({outcome.error_category} goes straight to the dead letter in this domain)"
+    )
     message = (
-        f"Gave up after {attempts} attempt(s): {outcome.user_message} "
+        f"{why}: {outcome.user_message} "
         f"Release it with `workdata release {outcome.domain}/{outcome.file_path}` once fixed."
     )
     if ingest.quarantine_dir is None:

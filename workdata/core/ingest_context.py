@@ -7,6 +7,7 @@ from pathlib import Path
 
 from workdata.core.backoff import RetryPolicy
 from workdata.core.circuit import CircuitBreakers
+from workdata.core.claims import FileClaims
 from workdata.core.domain import Domain
 from workdata.core.outcome import RunContext
 from workdata.core.policy import DomainPolicy
@@ -29,8 +30,13 @@ class Ingest:
     reference_dir: Path | None = None
     quarantine_dir: Path | None = None
     breakers: CircuitBreakers | None = None
-    # Ledger rows fetched for a whole run at once (Store.get_states); each is used once, then dropped.
+    # Ledger rows fetched for a chunk of claimed files at once (Store.get_states); each used once, dropped.
     states: dict[str, dict | None] = field(default_factory=dict)
+    # Claims of one ingestion per file at a time across processes (None: this process is alone).
+    claims: FileClaims | None = None
+    # A run an operator or the retry sensor asked to retry: FAILED files are attempted even before their
+    # backoff is due (other runs skip a file whose same content already failed and is not due).
+    retrying: bool = False
 
 
 def dependencies_of(domain: Domain) -> list[str]:
@@ -38,7 +44,9 @@ def dependencies_of(domain: Domain) -> list[str]:
     return [WAREHOUSE, *sorted({reference_dependency(r.reference) for r in domain.references})]
 
 
-def ingest_for(settings: WorkdataSettings, domain: Domain, store: Store, run: RunContext) -> Ingest:
+def ingest_for(
+    settings: WorkdataSettings, domain: Domain, store: Store, run: RunContext, retrying: bool = False
+) -> Ingest:
     """The Ingest of `domain` for one run, as the settings configure it."""
     return Ingest(
         store=store,
@@ -49,4 +57,6 @@ def ingest_for(settings: WorkdataSettings, domain: Domain, store: Store, run: Ru
         reference_dir=settings.reference_dir,
         quarantine_dir=settings.quarantine_dir,
         breakers=settings.breakers(),
+        claims=FileClaims(settings.claims_dir),
+        retrying=retrying,
     )

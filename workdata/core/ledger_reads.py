@@ -41,6 +41,7 @@ def latest_run_summaries(store: Store, limit: int = 20) -> pd.DataFrame:
 def failed_files(
     store: Store,
     *,
+    statuses: tuple[str, ...] = ("FAILED", "DEAD_LETTER"),
     domain: str | None = None,
     category: str | None = None,
     retryable: bool | None = None,
@@ -48,14 +49,28 @@ def failed_files(
     limit: int = 50,
     offset: int = 0,
 ) -> pd.DataFrame:
-    """FAILED ledger rows, filtered, most recent first, one page at a time."""
+    """Ledger rows of failed files (FAILED and DEAD_LETTER unless told), filtered, most recent first,
+    one page at a time."""
     filters = {"domain": domain, "error_category": category, "retryable": retryable, "session_id": session_id}
-    where = ["status = 'FAILED'"] + [f"{name} = ?" for name, v in filters.items() if v is not None]
-    values = [v for v in filters.values() if v is not None]
+    where = [f"status IN ({', '.join('?' * len(statuses))})"]
+    where += [f"{name} = ?" for name, v in filters.items() if v is not None]
+    values = [*statuses, *(v for v in filters.values() if v is not None)]
     sql = (
-        "SELECT domain, file_path, error_category, retryable, user_message, attempts, last_attempt_at, "
-        f"session_id FROM file_state WHERE {' AND '.join(where)} "
+        "SELECT domain, file_path, status, error_category, retryable, user_message, attempts, "
+        "last_attempt_at, next_retry_at, quarantine_path, session_id "
+        f"FROM file_state WHERE {' AND '.join(where)} "
         "ORDER BY last_attempt_at DESC, domain, file_path LIMIT ? OFFSET ?"
     )
     with store.connect() as conn:
         return conn.execute(sql, [*values, limit, offset]).df()
+
+
+def session_known(store: Store, session_id: str) -> bool:
+    """True when any attempt or run summary of `session_id` is recorded."""
+    with store.connect() as conn:
+        found = conn.execute(
+            "SELECT 1 FROM file_attempts WHERE session_id = ? "
+            "UNION ALL SELECT 1 FROM run_summaries WHERE session_id = ? LIMIT 1",
+            [session_id, session_id],
+        ).fetchall()
+    return bool(found)

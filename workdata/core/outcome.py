@@ -40,11 +40,23 @@ class FileOutcome:
     dependency: str | None = None
     extra_columns: tuple[str, ...] = ()
     sheet: str | None = None
+    # For a SKIPPED file: the status its ledger row holds (None when another run holds the file).
+    previous_status: FileStatus | None = None
+
+    @property
+    def standing(self) -> FileStatus | None:
+        """What the file is: its own status, or for a skipped file the status it keeps in the ledger."""
+        return self.previous_status if self.status is FileStatus.SKIPPED else self.status
 
     @property
     def loaded(self) -> bool:
         """True when the file's rows are in the warehouse (now or from an earlier identical load)."""
-        return self.status in (FileStatus.SUCCESS, FileStatus.PARTIAL, FileStatus.SKIPPED)
+        return self.standing in (FileStatus.SUCCESS, FileStatus.PARTIAL)
+
+    @property
+    def failed(self) -> bool:
+        """True when the file is FAILED or DEAD_LETTER (now, or still, for skipped known-bad content)."""
+        return self.standing in (FileStatus.FAILED, FileStatus.DEAD_LETTER)
 
     @property
     def top_reason(self) -> str:

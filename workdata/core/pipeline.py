@@ -8,7 +8,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from workdata.core.commits import DEFER_ROWS, Validated, commit_file, commit_group, group_is_full
+from workdata.core.claims import release
+from workdata.core.commits import (
+    DEFER_ROWS,
+    GROUP_FILES,
+    Validated,
+    commit_file,
+    commit_group,
+    group_is_full,
+)
 from workdata.core.domain import Domain
 from workdata.core.errors import DependencyOpenError, UnsafePathError, WorkdataError
 from workdata.core.failure_handling import record_failure
@@ -23,7 +31,7 @@ from workdata.core.readers_stream import streamable
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FileStatus, Stage
 from workdata.core.row_outcome import outcome_json, row_outcome
-from workdata.core.skips import skip_reason
+from workdata.core.skips import busy_elsewhere, skip_reason
 from workdata.core.staging import check_block, stage_csv
 from workdata.core.store import StagedRows
 
@@ -40,8 +48,38 @@ def process_file(domain: Domain, path: Path, file_key: str, ingest: Ingest) -> F
 def process_files(
     domain: Domain, keys: Iterable[str], inbox_dir: Path, ingest: Ingest
 ) -> Iterator[FileOutcome]:
-    """A run's files of `domain` in `inbox_dir`, each processed as `process_file` does; small files wait
-    in a group whose commits share one connection, and their outcomes come when it commits."""
+    """A run's files of `domain` in `inbox_dir`, each processed as `process_file` does, each under a claim
+    (a file another run holds is skipped); small files wait in a group whose commits share one
+    connection, and their outcomes come when it commits."""
+    for chunk in _chunks(keys, GROUP_FILES):
+        if ingest.claims is None:
+            held, busy = dict.fromkeys(chunk), []
+        else:
+            held, busy = ingest.claims.take(domain.name, chunk)
+        try:
+            for key in busy:
+                yield _finished(domain, busy_elsewhere(domain, key, ingest), ingest)
+            # Read after claiming: what another run committed before the claim is seen, never redone.
+            ingest.states.update(ingest.store.get_states(domain.name, list(held)))
+            yield from _process_claimed(domain, list(held), inbox_dir, ingest)
+        finally:
+            release(held)
+
+
+def _chunks(keys: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for key in keys:
+        chunk.append(key)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _process_claimed(
+    domain: Domain, keys: list[str], inbox_dir: Path, ingest: Ingest
+) -> Iterator[FileOutcome]:
     group: list[Validated] = []
     for key in keys:
         try:

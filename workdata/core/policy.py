@@ -20,7 +20,7 @@ class ReadMode(StrEnum):
 class DomainPolicy(BaseModel):
     """How much bad data a domain tolerates in one file."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     mode: ReadMode = ReadMode.PERMISSIVE
     warn_bad_row_ratio: float = Field(0.01, ge=0, le=1)

@@ -11,6 +11,8 @@ import pandas as pd
 from workdata.core.records import ErrorCategory
 from workdata.core.report import md_cell
 
+# The statuses of files that ended without their rows loaded, dead letters included.
+FAILED_STATUSES = ("FAILED", "DEAD_LETTER")
 NOT_REACHED = "The run stopped before this file was processed; it will be retried."
 
 
@@ -62,8 +64,10 @@ class RunSummary:
         return row
 
 
-def overall_status(success: int, partial: int, failed: int, skipped: int) -> str:
-    """SUCCESS when nothing failed or partial; FAILED when every file failed; PARTIAL otherwise."""
+def overall_status(success: int, partial: int, failed: int, skipped: int, dead_letter: int = 0) -> str:
+    """SUCCESS when nothing failed, was dead-lettered or partial; FAILED when every file failed (a dead
+    letter is a failed file); PARTIAL otherwise."""
+    failed += dead_letter
     if failed == 0 and partial == 0:
         return "SUCCESS"
     if failed and success == partial == skipped == 0:
@@ -102,24 +106,26 @@ def summarize(
     )
     files = pd.concat([latest, missing], ignore_index=True) if len(missing) else latest
     counts = files["status"].value_counts().to_dict() if len(files) else {}
-    failed = files[files["status"] == "FAILED"] if len(files) else files
+    failed = files[files["status"].isin(FAILED_STATUSES)] if len(files) else files
     top = tuple(
         TopError(r.domain, r.file_path, str(r.error_category), str(r.user_message))
         for r in failed.head(top_n).itertuples()
     )
+    # A skipped file's rows were loaded by an earlier run: this run loaded none of them.
+    worked = files[files["status"] != "SKIPPED"] if len(files) else files
     n = {s: int(counts.get(s, 0)) for s in ("SUCCESS", "PARTIAL", "FAILED", "SKIPPED", "DEAD_LETTER")}
     return RunSummary(
         run_id=run_id,
         session_id=session_id,
-        status=overall_status(n["SUCCESS"], n["PARTIAL"], n["FAILED"], n["SKIPPED"]),
+        status=overall_status(n["SUCCESS"], n["PARTIAL"], n["FAILED"], n["SKIPPED"], n["DEAD_LETTER"]),
         files_success=n["SUCCESS"],
         files_partial=n["PARTIAL"],
         files_failed=n["FAILED"],
         files_skipped=n["SKIPPED"],
         files_dead_letter=n["DEAD_LETTER"],
-        rows_total=_sum(files, "rows_total"),
-        rows_loaded=_sum(files, "rows_loaded"),
-        rows_failed=_sum(files, "rows_failed"),
+        rows_total=_sum(worked, "rows_total"),
+        rows_loaded=_sum(worked, "rows_loaded"),
+        rows_failed=_sum(worked, "rows_failed"),
         top_errors=top,
         retryable_failed=int(failed["retryable"].fillna(False).astype(bool).sum()) if len(failed) else 0,
         started_at=started_at,
@@ -132,24 +138,37 @@ def _sum(frame: pd.DataFrame, column: str) -> int:
 
 
 def summary_line(summary: RunSummary) -> str:
-    """'Processed 500 files: 495 loaded, 3 partial, 2 failed' (plus skipped when any)."""
+    """'Processed 500 files: 495 loaded, 3 partial, 2 failed' (plus dead-lettered and skipped when any)."""
     line = (
         f"Processed {summary.files} files: {summary.files_success} loaded, "
         f"{summary.files_partial} partial, {summary.files_failed} failed"
     )
+    if summary.files_dead_letter:
+        line += f", {summary.files_dead_letter} dead-lettered"
     return line + (f", {summary.files_skipped} skipped" if summary.files_skipped else "")
 
 
 def summary_markdown(summary: RunSummary) -> str:
     """The run report: status, counts, rows, failure table and retry stats."""
+    failed = summary.files_failed + summary.files_dead_letter
+    rows = (
+        f"Rows: {summary.rows_loaded:,} loaded, {summary.rows_failed:,} captured in the failure log "
+        f"(session `{summary.session_id}`)."
+        if summary.rows_failed
+        else f"Rows: {summary.rows_loaded:,} loaded, none rejected."
+    )
     lines = [
         f"**Outcome: {summary.status}** — {summary_line(summary)}.",
         "",
-        f"Rows: {summary.rows_loaded:,} loaded, {summary.rows_failed:,} captured in the failure log "
-        f"(session `{summary.session_id}`).",
+        rows,
         "",
-        f"Retry: {summary.retryable_failed} of {summary.files_failed} failed file(s) are retryable; "
-        f"{summary.files_failed - summary.retryable_failed} need a fixed file.",
+        f"Retry: {summary.retryable_failed} of {failed} failed file(s) are retryable; "
+        f"{failed - summary.retryable_failed} need a fixed file"
+        + (
+            f" ({summary.files_dead_letter} dead-lettered: release them once fixed)."
+            if summary.files_dead_letter
+            else "."
+        ),
     ]
     if summary.top_errors:
         lines += ["", "| domain | file | category | message |", "| --- | --- | --- | --- |"]
@@ -157,6 +176,6 @@ def summary_markdown(summary: RunSummary) -> str:
             f"| {e.domain} | {md_cell(e.file_path)} | {e.category} | {md_cell(e.message)} |"
             for e in summary.top_errors
         ]
-        if summary.files_failed > len(summary.top_errors):
-            lines.append(f"\n…and {summary.files_failed - len(summary.top_errors)} more failed file(s).")
+        if failed > len(summary.top_errors):
+            lines.append(f"\n…and {failed - len(summary.top_errors)} more failed file(s).")
     return "\n".join(lines)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from workdata.core.backoff import RetryPolicy
 from workdata.core.circuit import CircuitBreakers
@@ -23,7 +23,8 @@ class WorkdataSettings(BaseSettings):
     duckdb_path: Path | None = None
     # A PostgreSQL URL: ledger, failed records and warehouse tables live there instead of in duckdb_path.
     store_url: str | None = None
-    logs_dir: Path = Path("logs")
+    # Unset: ./logs, or <home>/logs when WORKDATA_HOME (or `home`) is given, so one setting moves all.
+    logs_dir: Path | None = None
     dagster_home: Path | None = None
     quarantine_dir: Path | None = None
     reference_dir: Path | None = None  # None: the reference tables shipped with workdata
@@ -40,6 +41,16 @@ class WorkdataSettings(BaseSettings):
     # Per-domain overrides, e.g. WORKDATA_POLICIES='{"annuity_income": {"mode": "failfast"}}'.
     policies: dict[str, DomainPolicy] = {}
 
+    @field_validator("policies")
+    @classmethod
+    def _known_domains(cls, policies: dict[str, DomainPolicy]) -> dict[str, DomainPolicy]:
+        from workdata.domains import DOMAINS  # the domains import core; core asks them only when checking
+
+        unknown = sorted(set(policies) - set(DOMAINS))
+        if unknown:
+            raise ValueError(f"unknown domain {unknown[0]!r}; known domains: {', '.join(DOMAINS)}")
+        return policies
+
     @property
     def run_batch_bytes(self) -> int:
         """run_batch_mb in bytes."""
@@ -47,11 +58,13 @@ class WorkdataSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _fill_paths(self) -> WorkdataSettings:
+        home_given = "home" in self.model_fields_set  # read before the assignments below add to it
         home = self.home.resolve()
         self.home = home
         self.inbox_dir = (self.inbox_dir or home / "inbox").resolve()
         self.duckdb_path = (self.duckdb_path or home / "warehouse.duckdb").resolve()
-        self.logs_dir = self.logs_dir.resolve()
+        default_logs = home / "logs" if home_given else Path("logs")
+        self.logs_dir = (self.logs_dir or default_logs).resolve()
         self.dagster_home = (self.dagster_home or home / "dagster_home").resolve()
         self.quarantine_dir = (self.quarantine_dir or home / "quarantine").resolve()
         return self
@@ -59,6 +72,11 @@ class WorkdataSettings(BaseSettings):
     def failure_log_path(self, session_id: str) -> Path:
         """Path of the session-scoped failure CSV."""
         return self.logs_dir / f"wdh_etl_failures_{session_id}.csv"
+
+    @property
+    def claims_dir(self) -> Path:
+        """Where the per-file claims of running ingestions live (one ingestion per file at a time)."""
+        return self.home / "claims"
 
     @property
     def circuits_path(self) -> Path:
@@ -75,3 +93,56 @@ class WorkdataSettings(BaseSettings):
         return CircuitBreakers(
             self.circuits_path, self.circuit_threshold, timedelta(seconds=self.circuit_cooldown_seconds)
         )
+
+
+class SettingsInvalidError(ValueError):
+    """A setting workdata cannot use; its message is one sentence naming the setting and what is allowed."""
+
+
+def load_settings(**given: object) -> WorkdataSettings:
+    """WorkdataSettings from `given` and WORKDATA_* variables, or SettingsInvalidError in one sentence."""
+    try:
+        return WorkdataSettings(**given)
+    except SettingsError as exc:
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        raise SettingsInvalidError(
+            f"Setting WORKDATA_{field.upper()} is not valid JSON{cause}; give a JSON object, "
+            f"e.g. {_EXAMPLES.get(field, '{}')}."
+        ) from exc
+    except ValidationError as exc:
+        raise SettingsInvalidError(describe_validation_error(exc, "WORKDATA_")) from exc
+
+
+_EXAMPLES = {
+    "policies": '{"annuity_income": {"mode": "failfast"}}',
+    "retry": '{"max_attempts": 4, "base_seconds": 60}',
+}
+
+
+def describe_validation_error(exc: ValidationError, prefix: str) -> str:
+    """A ValidationError's first error as one sentence naming the setting and what is allowed."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    name = (prefix + loc[0].upper()) if loc else prefix.rstrip("_")
+    where = name + "".join(f".{part}" for part in loc[1:-1] if part)
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(exc.title, loc)
+        return f"Setting {where} has an unknown key {loc[-1]!r}; allowed keys: {', '.join(allowed)}."
+    where += f".{loc[-1]}" if len(loc) > 1 else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    shown = error.get("input")
+    given = (
+        f" (given {shown!r})" if isinstance(shown, str | int | float) and not isinstance(shown, bool) else ""
+    )
+    return f"Setting {where} is not allowed{given}: {message}."
+
+
+def _allowed_keys(title: str, loc: list[str]) -> list[str]:
+    from workdata.core.backoff import RetryPolicy
+
+    if loc and loc[0] == "policies":
+        return list(DomainPolicy.model_fields)
+    if loc and loc[0] == "retry":
+        return list(RetryPolicy.model_fields)
+    return list(WorkdataSettings.model_fields)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from workdata.core.domain import Domain
 from workdata.core.ingest_context import Ingest
 from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
 from workdata.core.records import FileStatus
+from workdata.core.session import utc_now
 
 LOADED = (FileStatus.SUCCESS.value, FileStatus.PARTIAL.value)
 
@@ -32,6 +35,16 @@ def skip_reason(
             f"(`workdata release {domain.name}/{file_key}`) or changed."
         )
         return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)
+    if same and state["status"] == FileStatus.FAILED and not ingest.retrying and not _due(state):
+        # Already failed with this content: another run (or an operator's re-execution) must not spend
+        # an attempt on it. The retry sensor and `workdata retry` take it when its retry is due.
+        when = (
+            f"its retry is due at {_iso(state['next_retry_at'])}"
+            if state["retryable"]
+            else "it is not retried: fix the file and drop it again"
+        )
+        message = f"Already failed with this content ({state['user_message']}); skipped, {when}."
+        return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)
     if ingest.policy.skip_failed:
         known = ingest.store.known_bad(file_hash)
         if known is not None:
@@ -43,7 +56,7 @@ def skip_reason(
 def _skipped(
     domain: Domain,
     file_key: str,
-    file_hash: str,
+    file_hash: str | None,
     state: dict | None,
     message: str,
     ingest: Ingest,
@@ -59,9 +72,33 @@ def _skipped(
         rows_loaded=state.get("rows_loaded") or 0,
         rows_failed=state.get("rows_failed") or 0,
         user_message=message,
+        previous_status=FileStatus(state["status"]) if state.get("status") else None,
     )
     if change_state:
         ingest.store.commit_file(outcome, ingest.run, None, None, replace_rows=False, count_attempt=False)
     else:
         ingest.store.record_attempt(outcome, ingest.run)
     return outcome
+
+
+def busy_elsewhere(domain: Domain, file_key: str, ingest: Ingest) -> FileOutcome:
+    """SKIPPED: another live run holds this file's claim; that run records what happens to it."""
+    message = "Another run is ingesting this file right now; skipped here, that run records its outcome."
+    return _skipped(domain, file_key, None, None, message, ingest, change_state=False)
+
+
+def _due(state: dict) -> bool:
+    """A FAILED file's retry is due (retryable, and its backoff has passed)."""
+    if not state["retryable"]:
+        return False
+    due_at = state["next_retry_at"]
+    return due_at is None or _utc(due_at) <= pd.Timestamp(utc_now())
+
+
+def _utc(value: object) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _iso(value: object) -> str:
+    return "an unknown time" if value is None else _utc(value).isoformat(timespec="seconds")

@@ -164,9 +164,10 @@ class Store:
         good: pd.DataFrame | StagedRows | None,
         failed: pa.Table | SpilledRecords | None,
     ) -> None:
+        # Whatever session recorded them: the file's failed records are those of its latest content.
         conn.execute(
-            "DELETE FROM failed_records WHERE domain = ? AND source_file = ? AND session_id = ?",
-            [outcome.domain, outcome.file_path, run.session_id],
+            "DELETE FROM failed_records WHERE domain = ? AND source_file = ?",
+            [outcome.domain, outcome.file_path],
         )
         # Failed records before the rows: their memory is freed before the database's buffers fill.
         if isinstance(failed, SpilledRecords):

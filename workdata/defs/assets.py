@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from workdata.core.domain import Domain
 from workdata.core.ingest_context import ingest_for
+from workdata.core.log_file import attach_log_file
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.pipeline import OUTCOME_LOGGER, process_files
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
@@ -19,6 +20,7 @@ from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import DUCKDB_POOL
 from workdata.defs.resources import WorkdataResource, store_for
 from workdata.defs.session import session_id_for
+from workdata.defs.tags import RETRY_TAG
 from workdata.domains import DOMAINS
 
 
@@ -81,11 +83,12 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         context: AssetExecutionContext, workdata: WorkdataResource, duckdb: DuckDBResource
     ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
         settings = workdata.settings()
+        # Runs the daemon launches log to the same logs/workdata.log as the CLI.
+        if problem := attach_log_file(settings.logs_dir):
+            context.log.warning(problem)
         store = store_for(settings, duckdb)
         run = RunContext(session_id_for(context), context.run_id, context.retry_number + 1)
-        ingest = ingest_for(settings, domain, store, run)
-        # One ledger query for the run's files instead of one connection per file.
-        ingest.states.update(store.get_states(domain.name, context.partition_keys))
+        ingest = ingest_for(settings, domain, store, run, retrying=context.run.tags.get(RETRY_TAG) == "true")
         outcomes: list[FileOutcome] = []
         captured = outcome_log_captured(context.instance)
         for outcome in process_files(domain, context.partition_keys, settings.inbox_dir, ingest):
@@ -99,7 +102,8 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
                     metadata=file_metadata(outcome, run.session_id),
                 )
         yield from check_results(domain.name, outcomes, ingest.policy, store)
-        failed = [o for o in outcomes if not o.loaded]
+        # A file another run holds is neither: that run materialises or fails its partition.
+        failed = [o for o in outcomes if o.failed]
         if failed:
             raise dg.Failure(
                 description=failure_summary(failed),

@@ -12,8 +12,9 @@ from dagster_duckdb import DuckDBResource
 from workdata.core.connect import DuckConnection
 from workdata.core.open_store import open_store
 from workdata.core.policy import DomainPolicy
-from workdata.core.settings import WorkdataSettings
+from workdata.core.settings import SettingsInvalidError, WorkdataSettings, load_settings
 from workdata.core.store import Store
+from workdata.domains import DOMAINS
 
 
 class PolicyConfig(dg.Config):
@@ -57,7 +58,13 @@ class WorkdataResource(dg.ConfigurableResource):
     def settings(self) -> WorkdataSettings:
         """The resolved settings for this run or tick (policies set here win over the environment)."""
         given = {k: v for k, v in self.model_dump(exclude={"policies"}).items() if v is not None}
-        settings = WorkdataSettings(**given)
+        settings = load_settings(**given)
+        unknown = sorted(set(self.policies) - set(DOMAINS))
+        if unknown:
+            raise SettingsInvalidError(
+                f"Resource config policies names an unknown domain {unknown[0]!r}; "
+                f"known domains: {', '.join(DOMAINS)}."
+            )
         overrides = {
             domain: DomainPolicy.model_validate(
                 settings.policy_for(domain).model_dump()

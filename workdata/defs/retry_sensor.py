@@ -15,9 +15,9 @@ from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import ensure_writer_pool
 from workdata.defs.resources import WorkdataResource
 from workdata.defs.run_outcome import expected_files
+from workdata.defs.tags import ATTEMPT_TAG, PARENT_TAG, RETRY_TAG
 from workdata.domains import DOMAINS
 
-RETRY_TAG, ATTEMPT_TAG, PARENT_TAG = "workdata/retry", "workdata/attempt", "workdata/parent_session"
 ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,

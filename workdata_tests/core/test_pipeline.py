@@ -126,8 +126,14 @@ def test_running_again_changes_nothing(ingested, store, settings, demo):
     later = RunContext(session_id="etl_20241201_000000_ffffff", run_id="run-2")
     again = ingest_all(settings, store, later, demo)
     after = snapshot(store)
-    loaded = [k for k, o in again.items() if o.status == FileStatus.SKIPPED]
-    assert len(loaded) == sum(1 for f in demo if f.status != FileStatus.FAILED)
+    skipped = [k for k, o in again.items() if o.status == FileStatus.SKIPPED]
+    # Loaded files are unchanged; files whose same content already failed are not attempted again.
+    assert len(skipped) == len(demo)
+    assert all(
+        "Already failed with this content" in o.user_message
+        for (d, k), o in again.items()
+        if next(f for f in demo if (f.domain, f.key) == (d, k)).status == FileStatus.FAILED
+    )
     for name in ("failed_records", *store.domains):
         pd.testing.assert_frame_equal(before[name], after[name])
     assert not settings.failure_log_path(later.session_id).exists()

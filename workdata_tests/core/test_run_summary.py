@@ -31,6 +31,29 @@ def test_overall_status_rules():
     assert overall_status(3, 0, 1, 0) == "PARTIAL"
     assert overall_status(0, 0, 2, 1) == "PARTIAL"
     assert overall_status(0, 0, 2, 0) == "FAILED"
+    assert overall_status(0, 0, 0, 0, dead_letter=1) == "FAILED"
+    assert overall_status(10, 0, 0, 0, dead_letter=1) == "PARTIAL"
+
+
+DEAD = ("d", "f.csv", "DEAD_LETTER", "schema_mismatch", False, "Gave up after 1 attempt(s).", 0, 0, 0)
+
+
+def test_a_dead_letter_is_a_failed_file_in_the_outcome_line_and_report():
+    s = summarize("r1", "s1", attempts(OK, DEAD), [])
+    assert (s.status, s.files_dead_letter, s.files) == ("PARTIAL", 1, 2)
+    assert summary_line(s) == "Processed 2 files: 1 loaded, 0 partial, 0 failed, 1 dead-lettered"
+    report = summary_markdown(s)
+    assert "| d | f.csv | schema_mismatch | Gave up after 1 attempt(s). |" in report
+    assert "1 dead-lettered: release them once fixed" in report
+    alone = summarize("r2", "s1", attempts(DEAD), [])
+    assert alone.status == "FAILED"
+
+
+def test_a_run_that_only_skipped_loaded_no_rows_and_names_no_failure_log():
+    s = summarize("r1", "s1", attempts(SKIP), [])
+    assert (s.status, s.rows_loaded, s.rows_failed, s.files_skipped) == ("SUCCESS", 0, 0, 1)
+    report = summary_markdown(s)
+    assert "Rows: 0 loaded, none rejected." in report and "failure log" not in report
 
 
 def test_summary_counts_rows_and_top_errors():
@@ -42,7 +65,8 @@ def test_summary_counts_rows_and_top_errors():
         1,
         1,
     )
-    assert (s.rows_total, s.rows_loaded, s.rows_failed) == (25, 23, 2)
+    # The skipped file's 5 rows were loaded by an earlier run, not this one.
+    assert (s.rows_total, s.rows_loaded, s.rows_failed) == (20, 18, 2)
     assert s.top_errors[0].file_path == "c.csv" and s.retryable_failed == 0
     assert summary_line(s) == "Processed 4 files: 1 loaded, 1 partial, 1 failed, 1 skipped"
     report = summary_markdown(s)
