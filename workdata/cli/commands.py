@@ -12,6 +12,7 @@ from rich.text import Text
 from workdata.cli.home import ensure_dagster_home, open_instance
 from workdata.cli.render import console_for
 from workdata.core.failure_log import rewrite_failures
+from workdata.core.inbox import survey_inbox
 from workdata.core.log_file import attach_log_file
 from workdata.core.open_store import open_store
 from workdata.core.settings import WorkdataSettings, load_settings
@@ -116,7 +117,8 @@ def status(limit: int = 20, as_json: bool = False) -> int:
 
     console = console_for(as_json)
     settings = load_settings()
-    return show_status(console, _store(settings), limit, as_json, circuit_states(settings))
+    ignored = survey_inbox(settings.inbox_dir, DOMAINS.values()).ignored
+    return show_status(console, _store(settings), limit, as_json, circuit_states(settings), ignored)
 
 
 def failures_list(filters: dict, page: int = 1, size: int = 50, as_json: bool = False) -> int:

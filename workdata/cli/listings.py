@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pandas as pd
 from rich.console import Console
@@ -10,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from workdata.cli.render import styled_status
+from workdata.cli.render import print_ignored, styled_status
+from workdata.core.inbox import IgnoredEntry
 from workdata.core.ledger_reads import failed_files, latest_run_summaries
 from workdata.core.store import Store
 
@@ -23,13 +25,27 @@ def _when(value: object) -> str:
     return "-" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%m-%d %H:%M")
 
 
-def show_status(console: Console, store: Store, limit: int, as_json: bool, circuits: dict[str, str]) -> int:
-    """Latest runs with their honest outcome and counts, and any circuit that is not closed."""
+def show_status(
+    console: Console,
+    store: Store,
+    limit: int,
+    as_json: bool,
+    circuits: dict[str, str],
+    ignored: list[IgnoredEntry],
+) -> int:
+    """Latest runs with their honest outcome and counts, any circuit that is not closed, and the inbox
+    entries that cannot be ingested."""
     runs = latest_run_summaries(store, limit)
     if as_json:
         runs["top_errors"] = runs["top_errors"].map(json.loads)
-        console.print_json(json.dumps({"runs": json.loads(_json(runs)), "circuits": circuits}))
+        body = {
+            "runs": json.loads(_json(runs)),
+            "circuits": circuits,
+            "ignored": [asdict(e) for e in ignored],
+        }
+        console.print_json(json.dumps(body, ensure_ascii=False))
         return 0
+    print_ignored(console, ignored)
     open_circuits = {dep: state for dep, state in circuits.items() if not state.startswith("closed")}
     if open_circuits:
         console.print(
@@ -74,13 +90,13 @@ def list_failures(console: Console, store: Store, filters: dict, page: int, size
         return 0
     table = Table(title=f"Failed files (page {page})", title_justify="left")
     for name in ("file", "status", "category", "retry", "attempts", "last attempt", "next retry"):
-        table.add_column(name, no_wrap=name != "file", overflow="fold")
+        table.add_column(name, no_wrap=True)
     table.add_column("why", ratio=1, min_width=30, overflow="fold")
     for f in files.itertuples():
         if f.status == "DEAD_LETTER":
-            retry = "released by hand"
+            retry = "dead letter: release by hand"
         else:
-            retry = "yes" if f.retryable else "no (fix the file)"
+            retry = "retryable" if f.retryable else "not retryable"
         table.add_row(
             Text(f"{f.domain}/{f.file_path}"),
             styled_status(f.status),

@@ -78,10 +78,8 @@ def show_stats(console: Console, store: Store, as_json: bool) -> int:
 
 def circuit_states(settings: WorkdataSettings) -> dict[str, str]:
     """Each known dependency's breaker state, with when it lets a probe through."""
-    return {
-        dep: c.state + (f" until {c.retry_at}" if c.state != "closed" else "")
-        for dep, c in settings.breakers().states().items()
-    }
+    now = utc_now()
+    return {dep: c.describe(now) for dep, c in settings.breakers().states().items()}
 
 
 def _pairs(mapping: dict) -> str:

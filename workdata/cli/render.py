@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from workdata.core.inbox import IgnoredEntry
 from workdata.core.records import FileStatus
 from workdata.core.run_summary import FAILED_STATUSES, RunSummary, summary_line
 
@@ -82,3 +83,12 @@ def print_summary(console: Console, attempts: pd.DataFrame, session: RunSummary,
     )
     if log_path.exists():
         console.print(f"Saved failure log to [link={log_path.as_uri()}]{escape(str(log_path))}[/link]")
+
+
+def print_ignored(console: Console, ignored: list[IgnoredEntry]) -> None:
+    """The inbox entries that cannot be ingested, each with its reason."""
+    if not ignored:
+        return
+    console.print(f"[bold yellow]Ignored inbox entries[/] ({len(ignored)}, not ingested):")
+    for entry in ignored:
+        console.print(Text(f"  - {entry.domain}/{entry.name!r}: {entry.reason}."))

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from workdata.cli.home import open_instance
-from workdata.cli.render import print_summary
+from workdata.cli.render import print_ignored, print_summary
 from workdata.core.domain import Domain
 from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.planning import Plannable, RunPlan, discover_pending, plan_runs
@@ -46,11 +46,15 @@ def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, d
         )
     if recovered := recover_failure_logs(store):
         console.print(f"Wrote {recovered} failed record(s) a killed run had committed but not logged.")
-    _, pending = discover_pending(settings.inbox_dir, domains, store.processed_hashes())
+    _, pending, ignored = discover_pending(settings.inbox_dir, domains, store.processed_hashes())
+    print_ignored(console, ignored)
+    # An entry that cannot be ingested is not a clean run: at least PARTIAL, never exit 0.
+    floor = EXIT_CODES["PARTIAL"] if any(not e.expected for e in ignored) else EXIT_CODES["SUCCESS"]
     if not pending:
         console.print("Nothing new or changed in the inbox; every file is already in the ledger.")
-        return EXIT_CODES["SUCCESS"]
-    return ingest_files(console, settings, store, pending, instance=instance)
+        return floor
+    code = ingest_files(console, settings, store, pending, instance=instance)
+    return code if code != EXIT_CODES["SUCCESS"] else floor
 
 
 def ingest_files(

@@ -28,6 +28,22 @@ class Circuit:
         """When an open circuit lets one probe through."""
         return datetime.fromisoformat(self.retry_at) if self.retry_at else None
 
+    def probe_due(self, now: datetime) -> bool:
+        """An open circuit whose cool-down is over, or a half-open one whose probe never reported back."""
+        retry_at = self.retry_at_time
+        return self.state != CLOSED and (retry_at is None or now >= retry_at)
+
+    def describe(self, now: datetime) -> str:
+        """The state in words for operators; never an "until" that has already passed."""
+        if self.state == CLOSED:
+            return "closed"
+        if self.probe_due(now):
+            return "cool-down over: the next file that needs it probes it"
+        until = self.retry_at_time.isoformat(timespec="seconds") if self.retry_at_time else "?"
+        if self.state == HALF_OPEN:
+            return f"half-open: a probe is running (given up on at {until})"
+        return f"open until {until}"
+
 
 class CircuitBreakers:
     """Open after `threshold` consecutive failures; after `cooldown`, one probe decides (half-open)."""
@@ -62,11 +78,18 @@ class CircuitBreakers:
         return blocked[1] if blocked else None
 
     def first_blocked(
-        self, dependencies: list[str], now: datetime | None = None
+        self,
+        dependencies: list[str],
+        now: datetime | None = None,
+        *,
+        probes: set[str] | None = None,
+        force_probe: bool = False,
     ) -> tuple[str, datetime] | None:
         """The first of `dependencies` that may not be called now, and until when (one read for all).
 
-        An open circuit whose cool-down is over turns half-open and lets this caller through as the probe.
+        An open circuit whose cool-down is over (or any open one, with `force_probe`: an operator's
+        explicit retry) turns half-open and lets this caller through as the probe; the dependencies this
+        caller probes are added to `probes`.
         """
         now = now or utc_now()
         with self._lock():
@@ -75,14 +98,28 @@ class CircuitBreakers:
                 circuit = circuits.get(dependency, Circuit())
                 if circuit.state == CLOSED:
                     continue
-                retry_at = circuit.retry_at_time
-                if circuit.state == OPEN and retry_at and now >= retry_at:
+                if circuit.probe_due(now) or (force_probe and circuit.state == OPEN):
                     circuit.state, circuit.retry_at = HALF_OPEN, (now + self.cooldown).isoformat()
                     circuits[dependency] = circuit
                     self._write(circuits)
+                    if probes is not None:
+                        probes.add(dependency)
                     continue  # this caller is the probe
-                return dependency, retry_at or now + self.cooldown
+                return dependency, circuit.retry_at_time or now + self.cooldown
             return None
+
+    def probe_now(self, dependencies: list[str], now: datetime | None = None) -> list[str]:
+        """An operator asked to retry now: end the cool-down of these open circuits (the next file that
+        needs one probes it). Returns the dependencies whose cool-down was cut short."""
+        now = now or utc_now()
+        with self._lock():
+            circuits = self._read()
+            cut = [d for d in dependencies if d in circuits and circuits[d].state != CLOSED]
+            for dependency in cut:
+                circuits[dependency].retry_at = now.isoformat()
+            if cut:
+                self._write(circuits)
+            return cut
 
     def record_success(self, dependencies: list[str]) -> None:
         """Close these circuits; nothing is written when they are all closed and clean already."""

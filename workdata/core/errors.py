@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ class WorkdataError(Exception):
     category: ErrorCategory = ErrorCategory.UNKNOWN
     retryable: bool = True
     dependency: str | None = None
+    # What the ledger records as the file's hash when its content could not be hashed.
+    stand_in_hash: str | None = None
 
     def __init__(self, user_message: str, *, stage: Stage = Stage.READ, detail: str = "") -> None:
         super().__init__(detail or user_message)
@@ -69,12 +72,14 @@ class ReferenceUnavailableError(TransientError):
 
     category = ErrorCategory.CONNECTIVITY
 
-    def __init__(self, name: str, detail: str = "") -> None:
-        super().__init__(
-            f"The reference table '{name}' could not be read; the file will be retried when it is back.",
-            stage=Stage.ENRICH,
-            detail=detail,
+    def __init__(self, name: str, detail: str = "", problem: str = "") -> None:
+        what = (
+            f"The reference table '{name}' {problem}; this file is not at fault and will be retried "
+            "once the reference table is fixed."
+            if problem
+            else f"The reference table '{name}' could not be read; the file will be retried when it is back."
         )
+        super().__init__(what, stage=Stage.ENRICH, detail=detail)
         self.dependency = f"reference:{name}"
 
 
@@ -104,6 +109,34 @@ class RuleCrashedError(TransientError):
             stage=Stage.VALIDATE,
             detail=detail,
         )
+
+
+class VanishedFileError(TerminalError):
+    """The file was renamed or deleted while it was read: nothing to retry; back in the inbox, it is new."""
+
+    category = ErrorCategory.CONNECTIVITY
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "The file was renamed or deleted while it was read; nothing was loaded. "
+            "Dropped into the inbox again, it is ingested as a new file.",
+            detail=detail,
+        )
+
+
+class UnreadableFileError(TerminalError):
+    """The process may not read the file: its permissions, not its content, are at fault."""
+
+    category = ErrorCategory.AUTH
+
+    def __init__(self, stand_in_hash: str, detail: str = "") -> None:
+        super().__init__(
+            "workdata may not read this file (permission denied); grant it read access and it is "
+            "picked up again.",
+            stage=Stage.HASH,
+            detail=detail,
+        )
+        self.stand_in_hash = stand_in_hash
 
 
 class UnsafePathError(TerminalError, ValueError):
@@ -198,7 +231,7 @@ _MESSAGES = {
 def _category(exc: BaseException) -> ErrorCategory:
     names = {cls.__name__ for cls in type(exc).__mro__}
     text = str(exc).lower()
-    if isinstance(exc, UnicodeError) or names & set(_MALFORMED_TYPES):
+    if isinstance(exc, UnicodeError | RecursionError | csv.Error) or names & set(_MALFORMED_TYPES):
         return ErrorCategory.DATA_MALFORMED
     if isinstance(exc, PermissionError) or "permission denied" in text or "access denied" in text:
         return ErrorCategory.AUTH

@@ -13,6 +13,7 @@ from workdata.core.outcome import FileOutcome
 from workdata.core.quarantine import quarantine
 from workdata.core.records import FileStatus, Stage
 from workdata.core.session import utc_now
+from workdata.core.skips import held_by_circuit
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,13 @@ def record_failure(
     ingest: Ingest,
 ) -> FileOutcome:
     """Classify `exc` and record the file as FAILED (retry scheduled) or DEAD_LETTER; never raises."""
+    same = bool(state and file_hash and state["file_hash"] == file_hash)
+    if isinstance(exc, DependencyOpenError) and same and state["status"] == FileStatus.FAILED:
+        # Not attempted: the file keeps the failure it has (a data_malformed file is not relabelled as
+        # a retryable connectivity failure because a circuit is open).
+        return held_by_circuit(domain, file_key, file_hash, state, exc.user_message, ingest)
     c = classify(exc, stage)
-    previous = state["attempts"] if state and state["file_hash"] == file_hash and file_hash else 0
+    previous = state["attempts"] if same else 0
     attempted = not isinstance(exc, DependencyOpenError)
     attempts = previous + attempted
     status, next_retry_at = FileStatus.FAILED, None

@@ -11,7 +11,7 @@ from pathlib import Path
 from workdata.core.domain import Domain
 from workdata.core.errors import UnsafePathError
 
-# Partition keys may not hold these (Dagster's rule); such names are reported, never ingested.
+# Partition keys may not hold these (Dagster's rule); such names are reported as ignored, never ingested.
 _FORBIDDEN_IN_KEY = ("...", "\a", "\b", "\f", "\n", "\r", "\t", "\v", "\0")
 _TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".lock")
 
@@ -32,36 +32,101 @@ class InboxFile:
         return f"{self.size}:{self.mtime_ns}"
 
 
-def scan_inbox(inbox_dir: Path, domains: Iterable[Domain], settle_seconds: float = 0.0) -> list[InboxFile]:
-    """Every ingestible file under inbox/<domain>/, sorted by domain and key.
+@dataclass(frozen=True)
+class IgnoredEntry:
+    """An inbox entry that cannot be a partition, and why (reported, never silently dropped)."""
 
-    A file modified in the last `settle_seconds` is left for a later scan: it may still be being written.
-    """
+    domain: str
+    name: str
+    reason: str
+    # Hidden and still-being-written files are conventions, not problems: reported, but no failure.
+    expected: bool = False
+
+
+@dataclass(frozen=True)
+class InboxSurvey:
+    """What one look at the inbox found: the files to ingest and the entries it cannot ingest."""
+
+    files: list[InboxFile]
+    ignored: list[IgnoredEntry]
+
+    @property
+    def problems(self) -> list[IgnoredEntry]:
+        """Ignored entries that an operator must act on (bad names, links out, pipes, folders)."""
+        return [entry for entry in self.ignored if not entry.expected]
+
+
+def survey_inbox(inbox_dir: Path, domains: Iterable[Domain], settle_seconds: float = 0.0) -> InboxSurvey:
+    """Every entry under inbox/<domain>/: the ingestible files (sorted by domain and key) and, with a
+    reason, the rest. A file modified in the last `settle_seconds` is left for a later look."""
     found: list[InboxFile] = []
+    ignored: list[IgnoredEntry] = []
     settled_before = time.time_ns() - int(settle_seconds * 1e9)
     for domain in domains:
         root = (inbox_dir / domain.name).resolve()
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):
-            key = _key_for(root, path, domain)
-            if key is not None:
+            name = path.relative_to(root).as_posix()
+            reason = _why_not(root, path, name)
+            if reason is not None:
+                if reason:
+                    expected = reason in (_HIDDEN, _TEMPORARY)
+                    ignored.append(IgnoredEntry(domain.name, name, reason, expected))
+                continue
+            try:
                 stat = path.stat()
-                if stat.st_mtime_ns <= settled_before:
-                    found.append(InboxFile(domain.name, key, path, stat.st_size, stat.st_mtime_ns))
-    return found
+            except OSError:
+                continue  # gone since the listing: the next look decides
+            if stat.st_mtime_ns <= settled_before:
+                found.append(InboxFile(domain.name, name, path, stat.st_size, stat.st_mtime_ns))
+    return InboxSurvey(found, ignored)
 
 
-def _key_for(root: Path, path: Path, domain: Domain) -> str | None:
-    if not path.is_file() or path.name.startswith(".") or path.name.endswith(_TEMPORARY_SUFFIXES):
-        return None
-    if path.suffix.lower() not in domain.file_suffixes:
-        return None
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        return None  # a symlink pointing out of the inbox is never followed
-    key = path.relative_to(root).as_posix()
-    return None if any(bad in key for bad in _FORBIDDEN_IN_KEY) else key
+def scan_inbox(inbox_dir: Path, domains: Iterable[Domain], settle_seconds: float = 0.0) -> list[InboxFile]:
+    """Every ingestible file under inbox/<domain>/, sorted by domain and key."""
+    return survey_inbox(inbox_dir, domains, settle_seconds).files
+
+
+_HIDDEN = "a hidden file (its name starts with '.'); not ingested"
+_TEMPORARY = "still being written (a temporary name); ingested once renamed"
+
+
+def _why_not(root: Path, path: Path, name: str) -> str | None:
+    """None for an ingestible file; '' for an entry with nothing to say (a plain folder); else why not."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            return "a link to nothing (dangling); not ingested"
+        if not target.is_relative_to(root):
+            return "a link pointing outside the inbox; links out are never followed"
+    if path.is_dir():
+        is_data_like = path.suffix.lower() in _DATA_SUFFIXES
+        return (
+            "a folder named like a data file; only files are ingested (its files are)" if is_data_like else ""
+        )
+    if not path.is_file():
+        return "not a regular file (a pipe, socket or device); not ingested"
+    if path.name.startswith("."):
+        return _HIDDEN
+    if path.name.endswith(_TEMPORARY_SUFFIXES):
+        return _TEMPORARY
+    if any(bad in name for bad in _FORBIDDEN_IN_KEY):
+        return (
+            "its name holds a tab, line break, '...' or another character a partition key cannot hold; "
+            "rename it"
+        )
+    return None
+
+
+_DATA_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet", ".xlsx", ".xls", ".xlsm", ".txt", ".gz", ".zip")
+
+
+def unreadable_fingerprint(path: Path) -> str:
+    """A stand-in content hash for a file that may not be read: stable until it changes or its permissions
+    do (then it is pending again)."""
+    stat = path.stat()
+    return f"unreadable:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_mode:o}"
 
 
 def resolve_in_inbox(inbox_dir: Path, domain: str, key: str) -> Path:

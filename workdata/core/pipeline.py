@@ -18,11 +18,17 @@ from workdata.core.commits import (
     group_is_full,
 )
 from workdata.core.domain import Domain
-from workdata.core.errors import DependencyOpenError, UnsafePathError, WorkdataError
+from workdata.core.errors import (
+    DependencyOpenError,
+    UnreadableFileError,
+    UnsafePathError,
+    VanishedFileError,
+    WorkdataError,
+)
 from workdata.core.failure_handling import record_failure
 from workdata.core.faults import checkpoint
 from workdata.core.headers import alias_map
-from workdata.core.inbox import file_sha256, resolve_in_inbox
+from workdata.core.inbox import file_sha256, resolve_in_inbox, unreadable_fingerprint
 from workdata.core.ingest_context import Ingest, dependencies_of
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
@@ -111,7 +117,7 @@ def _process(
     stage, file_hash, state = Stage.HASH, None, None
     store, run = ingest.store, ingest.run
     try:
-        file_hash = file_sha256(path)
+        file_hash = _content_hash(path)
         state = (
             ingest.states.pop(file_key)
             if file_key in ingest.states
@@ -120,7 +126,10 @@ def _process(
         skipped = skip_reason(domain, file_key, file_hash, state, ingest)
         if skipped is not None:
             return skipped
-        _check_breakers(domain, ingest)
+        if _check_breakers(domain, ingest):
+            # This file probes a dependency whose circuit was open: commit it now, so that its success
+            # closes the circuit before the run's next file asks (they would wait another cool-down).
+            defer = False
         stage = Stage.READ
         options = read_options(domain, ingest.policy)
         if streamable(path, options):
@@ -142,10 +151,28 @@ def _process(
         return commit_file(domain, file_key, outcome, result.good, records, ingest)
     except WorkdataError as exc:
         log.warning("workdata: %s/%s failed at stage %s: %s", domain.name, file_key, stage, exc)
+        file_hash = exc.stand_in_hash or file_hash
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
+    except FileNotFoundError as exc:
+        if path.exists():  # something else was missing: an ordinary unexpected failure
+            log.exception("workdata: %s/%s failed at stage %s", domain.name, file_key, stage)
+            return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
+        log.warning("workdata: %s/%s vanished at stage %s", domain.name, file_key, stage)
+        # No content hash: whatever comes back under this name is new, not "already failed".
+        vanished = VanishedFileError(detail=str(exc))
+        return record_failure(domain, file_key, path, None, state, vanished, stage, ingest)
     except Exception as exc:
         log.exception("workdata: %s/%s failed at stage %s", domain.name, file_key, stage)
         return record_failure(domain, file_key, path, file_hash, state, exc, stage, ingest)
+
+
+def _content_hash(path: Path) -> str:
+    """The file's sha256; UnreadableFileError (with the stand-in hash the planner used) when it may not
+    be read, so the ledger row matches the inbox and the file is not planned again until it changes."""
+    try:
+        return file_sha256(path)
+    except PermissionError as exc:
+        raise UnreadableFileError(unreadable_fingerprint(path), detail=str(exc)) from exc
 
 
 def _stage(
@@ -185,12 +212,17 @@ def read_options(domain: Domain, policy: DomainPolicy) -> ReadOptions:
     )
 
 
-def _check_breakers(domain: Domain, ingest: Ingest) -> None:
+def _check_breakers(domain: Domain, ingest: Ingest) -> bool:
+    """Raise DependencyOpenError when a dependency's circuit holds this file; True when it is a probe."""
     if ingest.breakers is None:
-        return
-    blocked = ingest.breakers.first_blocked(dependencies_of(domain))
+        return False
+    probes: set[str] = set()
+    blocked = ingest.breakers.first_blocked(
+        dependencies_of(domain), probes=probes, force_probe=ingest.retrying
+    )
     if blocked is not None:
         raise DependencyOpenError(*blocked)
+    return bool(probes)
 
 
 def _update_breakers(domain: Domain, outcome: FileOutcome, ingest: Ingest) -> None:

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Protocol
 
 from workdata.core.domain import Domain
-from workdata.core.inbox import InboxFile, contiguous_ranges, file_sha256, scan_inbox
+from workdata.core.inbox import (
+    IgnoredEntry,
+    InboxFile,
+    contiguous_ranges,
+    file_sha256,
+    survey_inbox,
+    unreadable_fingerprint,
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,14 @@ def hash_with_cache(
             continue
         try:
             hashed[name] = (f.fingerprint, file_sha256(f.path))
+        except FileNotFoundError:
+            continue  # vanished between scan and hash: the next scan decides
         except OSError:
-            continue  # vanished or unreadable between scan and hash: the next scan decides
+            # May not be read: still a partition, whose run records why (FAILED, auth), never silence.
+            try:
+                hashed[name] = (f.fingerprint, unreadable_fingerprint(f.path))
+            except OSError:
+                continue
     return hashed
 
 
@@ -125,8 +138,9 @@ def discover_pending(
     hash_cache: Mapping[str, tuple[str, str]] | None = None,
     in_flight: Mapping[str, str] | None = None,
     settle_seconds: float = 0.0,
-) -> tuple[dict[str, tuple[str, str]], list[PendingFile]]:
-    """Scan the inbox, hash what changed, and return (hashes by 'domain/key', pending files)."""
-    files = scan_inbox(inbox_dir, domains, settle_seconds)
-    hashes = hash_with_cache(files, hash_cache or {})
-    return hashes, pending_files(files, hashes, processed, in_flight)
+) -> tuple[dict[str, tuple[str, str]], list[PendingFile], list[IgnoredEntry]]:
+    """Look at the inbox, hash what changed, and return (hashes by 'domain/key', pending files, entries
+    that cannot be ingested, with their reasons)."""
+    survey = survey_inbox(inbox_dir, domains, settle_seconds)
+    hashes = hash_with_cache(survey.files, hash_cache or {})
+    return hashes, pending_files(survey.files, hashes, processed, in_flight), survey.ignored

@@ -88,6 +88,10 @@ def read_jsonl(data: bytes, options: ReadOptions) -> RawTable:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             malformed.append(MalformedRow(number, text, f"not a JSON object: {exc}"))
             continue
+        except RecursionError:
+            # Nesting deeper than Python's parser goes: bad content on this line, not a crash to retry.
+            malformed.append(MalformedRow(number, text[:2000], "JSON nested too deeply to read"))
+            continue
         if not isinstance(record, dict):
             malformed.append(MalformedRow(number, text, "line is JSON but not an object"))
             continue
@@ -113,10 +117,21 @@ def read_parquet(data: bytes, options: ReadOptions) -> RawTable:
         raise MalformedFileError(
             "The Parquet file is truncated or corrupt; export it again.", detail=str(exc)
         ) from exc
-    columns = {normalise_header(n): table[n].cast(pa.string()) for n in table.column_names}
+    columns = {normalise_header(n): _as_text(table[n]) for n in table.column_names}
     frame = pa.table(columns).to_pandas().fillna("")
     frame.index = pd.Index(range(1, table.num_rows + 1), name=ROW_INDEX)
     return finish_table(frame, [])
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet column as text; nested values (structs, lists, maps) as their JSON text."""
+    kind = column.type
+    if pa.types.is_nested(kind) or (pa.types.is_dictionary(kind) and pa.types.is_nested(kind.value_type)):
+        values = [
+            None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in column.to_pylist()
+        ]
+        return pa.chunked_array([pa.array(values, pa.string())])
+    return column.cast(pa.string())
 
 
 def finish_table(frame: pd.DataFrame, malformed: list[MalformedRow]) -> RawTable:

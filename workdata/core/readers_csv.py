@@ -107,7 +107,15 @@ def csv_header(data: bytes) -> list[str]:
         ) from exc
     if "\x00" in text or not text.strip():
         raise MalformedFileError("The file is not a readable CSV: it has no text header.")
-    header = [normalise_header(name) for name in next(csv.reader([text]))]
+    if "\r" in text:
+        raise MalformedFileError(
+            "The file's lines end in a bare carriage return (old Mac format), so its rows cannot be told "
+            "apart; save it again with Windows or Unix line endings and drop it again."
+        )
+    try:
+        header = [normalise_header(name) for name in next(csv.reader([text]))]
+    except csv.Error as exc:
+        raise MalformedFileError("The CSV header cannot be parsed; fix the header.", detail=str(exc)) from exc
     if len(set(header)) != len(header) or "" in header:
         raise MalformedFileError("The CSV header has empty or duplicate column names; fix the header.")
     return header

@@ -20,7 +20,7 @@ def reference_failures(domain: Domain, converted: Converted, reference_dir: Path
     failures = [empty_failures()]
     for ref in domain.references:
         values = converted.typed[ref.column]
-        known = load_reference(ref.reference, reference_dir)[ref.key]
+        known = load_reference(ref.reference, reference_dir, (ref.key,))[ref.key]
         unknown = judged(
             lambda v, known=known: (v.notna() & ~v.isin(known)).to_numpy(),
             values,
@@ -45,7 +45,7 @@ def enrich(domain: Domain, good: pd.DataFrame, reference_dir: Path | None) -> pd
     """`good` with the columns its references add (company names, ...), looked up by key."""
     for ref in domain.references:
         if ref.adds:
-            table = load_reference(ref.reference, reference_dir)
+            table = load_reference(ref.reference, reference_dir, (ref.key, *ref.adds))
             # Arrow's lookup (the first row of a key, as pandas' map): no index built per block.
             keys = pa.array(good[ref.column], type=pa.string(), from_pandas=True)
             at = pc.index_in(keys, value_set=pa.array(table[ref.key], type=pa.string()))

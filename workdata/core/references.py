@@ -20,15 +20,28 @@ def reference_dependency(name: str) -> str:
     return f"reference:{name}"
 
 
-def load_reference(name: str, directory: Path | None = None) -> pd.DataFrame:
-    """The reference table `name`, all columns as text; re-read when its file changes."""
+def load_reference(name: str, directory: Path | None = None, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The reference table `name`, all columns as text; re-read when its file changes. A table that is
+    missing, unreadable, not UTF-8 CSV or lacks one of `columns` is the reference's fault, not the data
+    file's: ReferenceUnavailableError (retryable, breaker-guarded), naming the table."""
     if directory is None:
-        return _packaged(name)
-    path = directory / f"{name}.csv"
-    try:
-        return _read(path, path.stat().st_mtime_ns)
-    except OSError as exc:
-        raise ReferenceUnavailableError(name, detail=f"{type(exc).__name__}: {exc}") from exc
+        table = _packaged(name)
+    else:
+        path = directory / f"{name}.csv"
+        try:
+            table = _read(path, path.stat().st_mtime_ns)
+        except OSError as exc:
+            raise ReferenceUnavailableError(name, detail=f"{type(exc).__name__}: {exc}") from exc
+        except (UnicodeDecodeError, ValueError) as exc:  # pandas' parser and empty-data errors included
+            raise ReferenceUnavailableError(
+                name, detail=f"{type(exc).__name__}: {exc}", problem="is not UTF-8 CSV with a header"
+            ) from exc
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ReferenceUnavailableError(
+            name, detail=f"columns={list(table.columns)}", problem=f"lacks the column(s) {', '.join(missing)}"
+        )
+    return table
 
 
 @lru_cache(maxsize=32)

@@ -102,3 +102,11 @@ def _utc(value: object) -> pd.Timestamp:
 
 def _iso(value: object) -> str:
     return "an unknown time" if value is None else _utc(value).isoformat(timespec="seconds")
+
+
+def held_by_circuit(
+    domain: Domain, file_key: str, file_hash: str, state: dict, why: str, ingest: Ingest
+) -> FileOutcome:
+    """SKIPPED, not attempted while a dependency's circuit is open; the ledger keeps the earlier failure."""
+    message = f"Not attempted: {why} It keeps its earlier failure: {state['user_message']}"
+    return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from workdata.core.ingest_context import dependencies_of
 from workdata.core.maintenance import prune
 from workdata.core.open_store import open_store
 from workdata.core.recovery import clear, mark_due_now, release
@@ -29,11 +30,17 @@ class RetryFilesConfig(dg.Config):
 def make_failed_files_due(
     context: dg.OpExecutionContext, config: RetryFilesConfig, workdata: WorkdataResource
 ):
-    """Mark matching FAILED files due now, ignoring their backoff."""
+    """Mark matching FAILED files due now, ignoring their backoff; open circuits they need probe at once."""
+    settings = workdata.settings()
+    now = utc_now()
     count = mark_due_now(
-        _store(workdata), utc_now(), domain=config.domain, file_path=config.file, category=config.category
+        open_store(settings), now, domain=config.domain, file_path=config.file, category=config.category
     )
-    context.log.info(f"{count} file(s) due now; the retry sensor launches them on its next tick")
+    domains = [DOMAINS[config.domain]] if config.domain in DOMAINS else list(DOMAINS.values())
+    needed = sorted({dep for domain in domains for dep in dependencies_of(domain)})
+    cut = settings.breakers().probe_now(needed, now) if count else []
+    probing = f"; open circuits probe on the first of them: {', '.join(cut)}" if cut else ""
+    context.log.info(f"{count} file(s) due now; the retry sensor launches them on its next tick{probing}")
 
 
 class ReleaseConfig(dg.Config):

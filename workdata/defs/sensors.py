@@ -4,6 +4,7 @@ import json
 
 import dagster as dg
 
+from workdata.core.inbox import IgnoredEntry
 from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.open_store import STORE_ERRORS, open_store
 from workdata.core.planning import discover_pending, plan_runs
@@ -43,12 +44,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         )
     # Forget requests the ledger has caught up with; keep the rest so nothing launches twice.
     requested = {n: sha for n, sha in requested.items() if processed.get(tuple(n.split("/", 1))) != sha}
-    hashes, pending = discover_pending(
+    hashes, pending, ignored = discover_pending(
         settings.inbox_dir, DOMAINS.values(), processed, cached, requested, settings.settle_seconds
     )
+    for entry in ignored:
+        context.log.warning(f"Ignored inbox entry {entry.domain}/{entry.name!r}: {entry.reason}.")
     if not pending:
         return dg.SensorResult(
-            skip_reason=f"No new or changed files among {len(hashes)} in the inbox.",
+            skip_reason=f"No new or changed files among {len(hashes)} in the inbox" + ignored_note(ignored),
             cursor=json.dumps({"hashes": hashes, "requested": requested}),
         )
     existing = {d: context.instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in DOMAINS}
@@ -70,6 +73,15 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         ],
         cursor=json.dumps({"hashes": hashes, "requested": requested}),
     )
+
+
+def ignored_note(ignored: list[IgnoredEntry], shown: int = 3) -> str:
+    """'.' or '; ignored N entries: name (reason); ...' for a tick's skip reason."""
+    if not ignored:
+        return "."
+    named = "; ".join(f"{e.domain}/{e.name!r} ({e.reason})" for e in ignored[:shown])
+    more = f"; and {len(ignored) - shown} more" if len(ignored) > shown else ""
+    return f"; ignored {len(ignored)} entr{'y' if len(ignored) == 1 else 'ies'}: {named}{more}."
 
 
 def _outcome_sensor(status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:

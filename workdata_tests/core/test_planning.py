@@ -34,9 +34,9 @@ def test_discover_skips_processed_and_in_flight_content(settings):
         (domain_dir / name).write_text(name)
     from workdata.domains import DOMAINS
 
-    hashes, first = discover_pending(settings.inbox_dir, DOMAINS.values(), {})
+    hashes, first, _ = discover_pending(settings.inbox_dir, DOMAINS.values(), {})
     assert [p.file.key for p in first] == ["a.csv", "b.csv", "c.csv"]
     processed = {("annuity_income", "a.csv"): hashes["annuity_income/a.csv"][1]}
     in_flight = {"annuity_income/b.csv": hashes["annuity_income/b.csv"][1]}
-    _, rest = discover_pending(settings.inbox_dir, DOMAINS.values(), processed, hashes, in_flight)
+    _, rest, _ = discover_pending(settings.inbox_dir, DOMAINS.values(), processed, hashes, in_flight)
     assert [p.file.key for p in rest] == ["c.csv"]

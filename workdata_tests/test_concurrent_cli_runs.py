@@ -1,0 +1,100 @@
+"""Eight `workdata run` processes started at once on one fresh home and one shared inbox end exactly as one
+uninterrupted run does: warehouse, failed_records, file_state and the session CSVs' lines."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from workdata.core.failure_log import read_failures
+from workdata.core.open_store import open_store
+from workdata.core.settings import WorkdataSettings
+from workdata.demo.files import make_rows, plant_defects, write_csv, write_demo
+from workdata_tests.crash_harness import REPO, environment
+
+PROCESSES, EXTRA_FILES = 8, 20
+LEDGER = [
+    "domain",
+    "file_path",
+    "file_hash",
+    "status",
+    "error_category",
+    "retryable",
+    "rows_total",
+    "rows_loaded",
+    "rows_failed",
+    "attempts",
+]
+RECORD = ["domain", "source_file", "row_index", "error_type", "raw_data", "column", "check", "message"]
+
+
+def _inbox(folder: Path) -> None:
+    """The demo inbox (broken files included) plus small files with bad rows: 45 files."""
+    write_demo(folder, big_rows=1500)
+    for n in range(EXTRA_FILES):
+        rows = make_rows("annuity_income", 100 + n, "2024-05", 150)
+        plant_defects("annuity_income", rows, ("unknown_plan", "unparsable_date", "wrong_field_count"), 0.03)
+        write_csv(folder / "annuity_income" / f"extra_{n:02d}.csv", rows)
+
+
+def _start(home: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workdata.cli", "run"],
+        cwd=REPO,
+        env=environment(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _state(home: Path) -> dict[str, pd.DataFrame]:
+    settings = WorkdataSettings(home=home, logs_dir=home / "logs")
+    store = open_store(settings)
+    with store.connect() as conn:
+        ledger = conn.execute(f"SELECT {', '.join(LEDGER)} FROM file_state").df()
+        tables = {
+            name: conn.execute(f'SELECT * EXCLUDE (_run_id, _loaded_at) FROM "{name}"').df()
+            for name in store.domains
+        }
+    records = store.failed_records()[RECORD]
+    lines = pd.concat([read_failures(p) for p in sorted((home / "logs").glob("wdh_etl_failures_*.csv"))])
+    lines = lines[RECORD].astype(str)
+    state = {"file_state": ledger, "failed_records": records.astype(str), "csv_lines": lines} | tables
+    return {name: _sorted(frame) for name, frame in state.items()}
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def test_eight_cli_runs_at_once_end_as_one_run_does(tmp_path):
+    single, shared = tmp_path / "single", tmp_path / "shared"
+    _inbox(single / "inbox")
+    shutil.copytree(single / "inbox", shared / "inbox")
+
+    alone = _start(single)
+    out, err = alone.communicate(timeout=600)
+    assert alone.returncode in (0, 3), out + err
+
+    processes = [_start(shared) for _ in range(PROCESSES)]
+    results = [p.communicate(timeout=600) for p in processes]
+    for process, (out, err) in zip(processes, results, strict=True):
+        assert process.returncode in (0, 1, 3), out + err
+        assert "Traceback" not in out + err, out + err
+
+    expected, got = _state(single), _state(shared)
+    assert len(expected["file_state"]) == 45
+    assert len(expected["failed_records"]) > 100
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(got[name], frame, obj=name)
+    # Nothing doubled: every failed record is one line of one session CSV.
+    assert not got["csv_lines"].duplicated().any()
+
+    later = _start(shared)
+    out, err = later.communicate(timeout=600)
+    assert later.returncode == 0 and "Nothing new or changed" in out, out + err
