@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workdata.core.backoff import call_with_retry
+from workdata.core.cross_file_keys import KeyRule
 from workdata.core.domain import Domain
 from workdata.core.errors import WorkdataError, classify
 from workdata.core.failure_handling import record_failure
@@ -57,29 +58,47 @@ def commit_file(
 ) -> FileOutcome:
     """Commit the file's rows (a frame or a staged Parquet file) and failures, then write its CSV."""
     good = good if outcome.rows_loaded else None
-    call_with_retry(
-        lambda: ingest.store.commit_file(outcome, ingest.run, good, records),
+    committed = call_with_retry(
+        lambda: ingest.store.commit_file(outcome, ingest.run, good, records, keys=key_rule(domain, ingest)),
         lambda e: classify(e).dependency == "warehouse",
     )
     checkpoint("after_commit", file_key)
-    return log_failures(domain, file_key, outcome, records, ingest)
+    return log_failures(domain, file_key, committed, _logged(outcome, committed, records), ingest)
+
+
+def key_rule(domain: Domain, ingest: Ingest) -> KeyRule:
+    """The domain's business key and key policy, as a commit settles them across files."""
+    columns = tuple(name for name, _ in domain.warehouse_columns)
+    return KeyRule(tuple(domain.business_key), columns, ingest.policy)
+
+
+def _logged(validated: FileOutcome, committed: FileOutcome, records):
+    # The commit may have added records of its own (keys loaded from other files): the CSV then takes the
+    # file's records from the store, which holds them all (None), else the ones validation made.
+    return None if committed.rows_failed > validated.rows_failed else records
 
 
 def commit_group(group: list[Validated], ingest: Ingest) -> list[FileOutcome]:
     """Commit each file of `group` in its own transaction, all over one connection; from the first that
     fails there on, files are committed alone, with the retries and failure handling any file gets."""
-    committed: list[Validated] = []
+    committed: list[tuple[Validated, FileOutcome]] = []
     try:
         with ingest.store.connect() as conn:
             for item in group:
                 good = item.good if item.outcome.rows_loaded else None
-                ingest.store.commit_file(item.outcome, ingest.run, good, item.records, conn=conn)
+                rule = key_rule(item.domain, ingest)
+                outcome = ingest.store.commit_file(
+                    item.outcome, ingest.run, good, item.records, conn=conn, keys=rule
+                )
                 checkpoint("after_commit", item.file_key)
-                committed.append(item)
+                committed.append((item, outcome))
     except Exception:
         log.warning("workdata: a grouped commit failed; its files are committed one by one", exc_info=True)
     # Failure logs after the connection is closed: the CSV lock is never taken while holding the database.
-    logged = [log_failures(v.domain, v.file_key, v.outcome, v.records, ingest) for v in committed]
+    logged = [
+        log_failures(v.domain, v.file_key, outcome, _logged(v.outcome, outcome, v.records), ingest)
+        for v, outcome in committed
+    ]
     return logged + [_commit_alone(v, ingest) for v in group[len(committed) :]]
 
 
@@ -102,7 +121,8 @@ def log_failures(domain: Domain, file_key: str, outcome: FileOutcome, records, i
     """Append a committed file's failed records to the session CSV; a problem there never fails the file."""
     # The ledger keeps failure_log_written = FALSE and the next run or sensor tick writes the CSV once the
     # fault is fixed.
-    if not len(records):
+    nothing = not outcome.rows_failed if records is None else not len(records)
+    if nothing:
         return outcome
     try:
         write_failure_log(

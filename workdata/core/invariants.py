@@ -11,15 +11,17 @@ from workdata.core.store_schema import quote_identifier
 def reconciliation_violations(
     store: Store, domain: str | None = None, files: Collection[str] | None = None
 ) -> list[str]:
-    """Invariant 1: a loaded file has rows_total = loaded + failed rows and exactly rows_loaded rows in
-    the warehouse; a FAILED file has none there."""
+    """Invariant 1: a loaded file has rows_total = loaded + failed (+ superseded by a newer file) rows and
+    exactly rows_loaded rows in the warehouse; a FAILED file has none there; every file's rows_failed is
+    the number of its distinct rows in failed_records."""
     violations: list[str] = []
     with store.connect() as conn:
         for name in [domain] if domain else list(store.domains):
             table = quote_identifier(name)
             rows = conn.execute(
                 f"""
-                SELECT s.file_path, s.status, s.rows_total, s.rows_loaded,
+                SELECT s.file_path, s.status, s.rows_total, s.rows_loaded, s.rows_failed,
+                       coalesce(s.rows_superseded, 0),
                        (SELECT count(*) FROM {table} w WHERE w._source_file = s.file_path),
                        (SELECT count(DISTINCT f.row_index) FROM failed_records f
                         WHERE f.domain = s.domain AND f.source_file = s.file_path
@@ -28,13 +30,21 @@ def reconciliation_violations(
                 """,
                 [name],
             ).fetchall()
-            for path, status, total, loaded, in_warehouse, failed in rows:
+            for path, status, total, loaded, ledger_failed, superseded, in_warehouse, failed in rows:
                 if files is not None and path not in files:
                     continue
                 if in_warehouse != loaded:
                     violations.append(f"{name}/{path}: warehouse holds {in_warehouse}, ledger says {loaded}")
-                if status != "FAILED" and total != loaded + failed:
-                    violations.append(f"{name}/{path}: {total} rows != {loaded} loaded + {failed} failed")
+                if status != "FAILED" and total != loaded + failed + superseded:
+                    violations.append(
+                        f"{name}/{path}: {total} rows != {loaded} loaded + {failed} failed"
+                        + (f" + {superseded} superseded" if superseded else "")
+                    )
+                if (ledger_failed or 0) != failed:
+                    violations.append(
+                        f"{name}/{path}: the ledger counts {ledger_failed} failed rows, failed_records holds "
+                        f"{failed}"
+                    )
     return violations
 
 

@@ -17,6 +17,14 @@ class ReadMode(StrEnum):
     FAILFAST = "failfast"
 
 
+class KeyPolicy(StrEnum):
+    """A business key already loaded from another file of the domain: reject the newer row (the first file
+    keeps it), or let the newer file replace those rows (the older file's ledger counts them superseded)."""
+
+    REJECT = "reject"
+    REPLACE = "replace"
+
+
 class DomainPolicy(BaseModel):
     """How much bad data a domain tolerates in one file."""
 
@@ -25,6 +33,7 @@ class DomainPolicy(BaseModel):
     mode: ReadMode = ReadMode.PERMISSIVE
     warn_bad_row_ratio: float = Field(0.01, ge=0, le=1)
     max_bad_row_ratio: float = Field(0.25, ge=0, le=1)
+    key_policy: KeyPolicy = KeyPolicy.REJECT
     # Non-retryable categories that send a file straight to the dead letter (e.g. schema_mismatch).
     dead_letter_categories: tuple[ErrorCategory, ...] = ()
     # Skip files whose content is already known bad (FAILED or DEAD_LETTER under any name).

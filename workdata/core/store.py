@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workdata.core.connect import Connection, Connector
+from workdata.core.cross_file_keys import KeyRule, as_copy, loaded_copy, settle_keys
 from workdata.core.domain import Domain
 from workdata.core.faults import checkpoint
 from workdata.core.outcome import FileOutcome, RunContext
@@ -126,8 +127,11 @@ class Store:
         replace_rows: bool = True,
         count_attempt: bool = True,
         conn: Connection | None = None,
-    ) -> None:
-        """Replace the file's rows and failures and upsert its ledger row, all in one transaction.
+        keys: KeyRule | None = None,
+    ) -> FileOutcome:
+        """Replace the file's rows and failures and upsert its ledger row, all in one transaction; the
+        outcome as committed (with `keys`, identical content loaded under another name is SKIPPED and
+        business keys loaded from other files are settled by the domain's key policy).
 
         `good` is a frame of typed rows, or rows already staged in a Parquet file with their lineage.
         With replace_rows=False only the ledger is written (a transient failure keeps old rows). Through
@@ -140,20 +144,27 @@ class Store:
                 # On a server database two runs may commit the same file at once; they take turns.
                 conn.lock(f"{outcome.domain}/{outcome.file_path}")
                 previous = _previous_attempts(conn, outcome)
+                committed = outcome
+                if replace_rows and keys is not None and outcome.rows_loaded:
+                    # Files of one domain settle keys one at a time (a no-op lock on DuckDB's one writer).
+                    conn.lock(f"{outcome.domain} keys")
+                    original = loaded_copy(conn, outcome)
+                    if original is not None:
+                        committed, good, failed = as_copy(outcome, original), None, None
                 if replace_rows:
                     self._replace_rows(conn, table, outcome, run, good, failed)
+                    if keys is not None:
+                        committed = settle_keys(conn, committed, run, keys)
                 checkpoint("mid_commit", outcome.file_path)
-                self._write_ledger(
-                    conn,
-                    outcome,
-                    run,
-                    previous + int(count_attempt),
-                    logged=failed is None or not failed.num_rows,
-                )
+                logged = (
+                    failed is None or not failed.num_rows
+                ) and committed.rows_failed <= outcome.rows_failed
+                self._write_ledger(conn, committed, run, previous + int(count_attempt), logged=logged)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        return committed
 
     def _replace_rows(
         self,

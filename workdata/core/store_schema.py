@@ -116,6 +116,8 @@ def added_columns(domains: Iterable[Domain]) -> list[tuple[str, str, str]]:
     """(table, column, type) added after the first release, which older databases lack."""
     return [
         ("failed_records", "replayed_at", "TIMESTAMPTZ"),
+        # Rows of a file that a newer file of the domain replaced by business key (key_policy replace).
+        ("file_state", "rows_superseded", "BIGINT"),
         *((d.name, "_sheet", "VARCHAR") for d in domains),
     ]
 

@@ -29,6 +29,7 @@ def verify(store: Store, inbox_dir: Path, domains: Iterable[Domain], max_attempt
     report.violations += unrecorded_failures(store)
     with store.connect() as conn:
         report.violations += _duplicates(conn, domains)
+        report.violations += _keys_across_files(conn, domains)
         report.violations += _stale_rows(conn, domains)
         report.violations += _retry_discipline(conn, max_attempts)
         ledger = {
@@ -56,6 +57,26 @@ def _duplicates(conn, domains: list[Domain]) -> list[str]:
         "HAVING count(*) > 1 LIMIT 20"
     ).fetchall():
         found.append(f"{domain}/{path}: failed record for row {row} ({error}) stored {n} times")
+    return found
+
+
+def _keys_across_files(conn, domains: list[Domain]) -> list[str]:
+    """A business key is loaded from one file only (whatever the domain's key policy)."""
+    found = []
+    for domain in domains:
+        if not domain.business_key:
+            continue
+        table = quote_identifier(domain.name)
+        key = ", ".join(quote_identifier(c) for c in domain.business_key)
+        for row in conn.execute(
+            f"SELECT {key}, count(DISTINCT _source_file), min(_source_file), max(_source_file) FROM {table} "
+            f"GROUP BY {key} HAVING count(DISTINCT _source_file) > 1 LIMIT 20"
+        ).fetchall():
+            values, files, first, last = row[:-3], row[-3], row[-2], row[-1]
+            found.append(
+                f"{domain.name}: business key {tuple(str(v) for v in values)} is loaded from {files} files "
+                f"({first}, {last})"
+            )
     return found
 
 
