@@ -45,7 +45,10 @@ def ingest_pending(console: Console, settings: WorkdataSettings, store: Store, d
             f"Marked run {run_id} failed: the process running it died; its files are pending again."
         )
     if recovered := recover_failure_logs(store):
-        console.print(f"Wrote {recovered} failed record(s) a killed run had committed but not logged.")
+        console.print(
+            f"Wrote {recovered} failed record(s) to the session CSVs that earlier runs committed but could "
+            "not write (killed, or the log folder was unwritable)."
+        )
     _, pending, ignored = discover_pending(settings.inbox_dir, domains, store.processed_hashes())
     print_ignored(console, ignored)
     # An entry that cannot be ingested is not a clean run: at least PARTIAL, never exit 0.

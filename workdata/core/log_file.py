@@ -44,8 +44,13 @@ class _QuietFileHandler(logging.FileHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         """One line on stderr instead of Python's '--- Logging error ---' trace for every record."""
         error = sys.exc_info()[1]
-        logging.getLogger("workdata").removeHandler(self)
-        self.close()
+        logger = logging.getLogger("workdata")
+        logger.removeHandler(self)
+        _console_without_traces(logger)
+        try:
+            self.close()  # flushes what it holds: on a full disk that fails again
+        except OSError:
+            self.stream = None
         sys.stderr.write(f"workdata: stopped writing {self.baseFilename} ({error}); see the console.\n")
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from workdata.core.failure_log import append_locked, locked, replace_locked
 from workdata.core.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def write_failure_log(
@@ -40,4 +43,11 @@ def recover_failure_logs(store: Store) -> int:
             "SELECT domain, file_path, session_id, failure_log_path FROM file_state "
             "WHERE NOT failure_log_written AND failure_log_path IS NOT NULL"
         ).fetchall()
-    return sum(write_failure_log(store, d, f, s, Path(p)) for d, f, s, p in pending)
+    written = 0
+    for domain, file_path, session_id, log_path in pending:
+        try:
+            written += write_failure_log(store, domain, file_path, session_id, Path(log_path))
+        except OSError:
+            # Its folder is still unwritable: the ledger keeps it pending for the next run or tick.
+            log.warning("workdata: the failure log %s cannot be written yet", log_path, exc_info=True)
+    return written

@@ -105,6 +105,10 @@ def summarize(
         ]
     )
     files = pd.concat([latest, missing], ignore_index=True) if len(missing) else latest
+    if len(files):
+        # A known-bad file skipped by this run (not retried) still stands failed: it counts as failed.
+        still_failed = (files["status"] == "SKIPPED") & files["error_category"].notna()
+        files = files.assign(status=files["status"].mask(still_failed, "FAILED"))
     counts = files["status"].value_counts().to_dict() if len(files) else {}
     failed = files[files["status"].isin(FAILED_STATUSES)] if len(files) else files
     top = tuple(

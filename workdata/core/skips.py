@@ -10,7 +10,7 @@ from workdata.core.domain import Domain
 from workdata.core.ingest_context import Ingest
 from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
-from workdata.core.records import FileStatus
+from workdata.core.records import ErrorCategory, FileStatus
 from workdata.core.session import utc_now
 
 LOADED = (FileStatus.SUCCESS.value, FileStatus.PARTIAL.value)
@@ -63,6 +63,10 @@ def _skipped(
     change_state: bool,
 ) -> FileOutcome:
     state = state or {}
+    # A known-bad file skipped here keeps its failure: its category travels with the skip, so the run's
+    # summary counts it as still failed, not as a clean skip.
+    kept = state.get("status") in (FileStatus.FAILED, FileStatus.DEAD_LETTER) and not change_state
+    category = state.get("error_category") if kept else None
     outcome = FileOutcome(
         domain=domain.name,
         file_path=file_key,
@@ -73,6 +77,8 @@ def _skipped(
         rows_failed=state.get("rows_failed") or 0,
         user_message=message,
         previous_status=FileStatus(state["status"]) if state.get("status") else None,
+        error_category=ErrorCategory(category) if category else None,
+        retryable=bool(state.get("retryable")) if kept else None,
     )
     if change_state:
         ingest.store.commit_file(outcome, ingest.run, None, None, replace_rows=False, count_attempt=False)

@@ -21,6 +21,17 @@ def domain_of_job(name: str) -> str | None:
     return domain if name.startswith("ingest_") and domain in DOMAIN_ASSETS else None
 
 
+def domain_of_run(run: dg.DagsterRun) -> str | None:
+    """The domain whose files a run ingests: its ingest job's, or for a run of another job (the UI's
+    "Materialize", a re-execution of failed partitions, a backfill) the domain asset it selected."""
+    by_job = domain_of_job(run.job_name)
+    if by_job is not None:
+        return by_job
+    selected = {key.to_user_string() for key in run.asset_selection or ()}
+    domains = [name for name in DOMAIN_ASSETS if name in selected]
+    return domains[0] if len(domains) == 1 else None
+
+
 INGEST_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
     domain: dg.define_asset_job(
         name=job_name(domain),

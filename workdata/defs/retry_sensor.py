@@ -27,14 +27,9 @@ ACTIVE = [
 
 
 def in_flight(instance: dg.DagsterInstance) -> set[tuple[str, str]]:
-    """(domain, file) pairs of every queued or running ingest run."""
+    """(domain, file) pairs of every queued or running run that ingests files (UI launches included)."""
     runs = instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE))
-    return {
-        pair
-        for run in runs
-        if run.job_name in {j.name for j in INGEST_JOBS.values()}
-        for pair in expected_files(instance, run)
-    }
+    return {pair for run in runs for pair in expected_files(instance, run)}
 
 
 def retry_requests(instance: dg.DagsterInstance, due: list[DueFile], batch: int) -> list[dg.RunRequest]:

@@ -12,7 +12,7 @@ from workdata.core.faults import checkpoint
 from workdata.core.ledger_reads import attempts_for_run, save_run_summary
 from workdata.core.run_summary import RunSummary, summarize, summary_line, summary_markdown
 from workdata.core.store import Store
-from workdata.defs.jobs import domain_of_job
+from workdata.defs.jobs import domain_of_run
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.session import session_id_of_run
 
@@ -22,7 +22,7 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 def expected_files(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tuple[str, str]]:
     """(domain, file) pairs the run was asked to process, from its partition tags."""
-    domain = domain_of_job(run.job_name)
+    domain = domain_of_run(run)
     if domain is None:
         return []
     if "dagster/partition" in run.tags:

@@ -9,7 +9,7 @@ from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.open_store import STORE_ERRORS, open_store
 from workdata.core.planning import discover_pending, plan_runs
 from workdata.core.session import new_session_id
-from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
+from workdata.defs.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import ensure_writer_pool
 from workdata.defs.resources import WorkdataResource
@@ -85,15 +85,19 @@ def ignored_note(ignored: list[IgnoredEntry], shown: int = 3) -> str:
 
 
 def _outcome_sensor(status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+    # Every job of the location is watched: the UI's "Materialize" and its re-executions of failed
+    # partitions run as the asset job, backfills as theirs; runs that ingest no domain are passed over.
     @dg.run_status_sensor(
         run_status=status,
         name=f"run_outcome_on_{status.value.lower()}",
-        monitored_jobs=list(INGEST_JOBS.values()),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"When an ingest run ends with {status.value}, records its honest outcome "
-        "(SUCCESS / PARTIAL / FAILED): run_summaries row, workdata/outcome tag, Markdown report.",
+        description=f"When a run that ingests files ends with {status.value} (ingest jobs, UI launches, "
+        "re-executions and backfills alike), records its honest outcome (SUCCESS / PARTIAL / FAILED): "
+        "run_summaries row, workdata/outcome tag, Markdown report.",
     )
     def _sensor(context: dg.RunStatusSensorContext, workdata: WorkdataResource) -> None:
+        if domain_of_run(context.dagster_run) is None:
+            return
         settings = workdata.settings()
         store = open_store(settings, attempts=6)
         summary = record_run_outcome(context.instance, context.dagster_run, store)

@@ -89,3 +89,35 @@ def test_a_run_that_died_before_any_file_is_failed_with_every_file_unreached(def
     row = summary_of(store, run.run_id)
     assert (row["files_failed"], row["retryable_failed"]) == (2, 2)
     assert "stopped before this file" in json.loads(row["top_errors"])[0]["message"]
+
+
+def test_a_ui_reexecution_of_failed_partitions_gets_an_honest_outcome(defs, instance, store, settings):
+    """'Materialize… → Failed partitions' runs as the asset job: it is summarised, tagged and reported like
+    an ingest run, and spends no attempt on a file whose same content already failed for good."""
+    from dagster._core.storage.tags import PARTITION_NAME_TAG
+
+    from workdata.defs.jobs import domain_of_run
+    from workdata.demo.files import write_demo
+
+    write_demo(settings.inbox_dir, big_rows=500)
+    first = evaluate_outcome_sensor(defs, instance, run_files(defs, instance, ["broken/income_empty.csv"]))
+    assert first.tags[OUTCOME_TAG] == "FAILED"
+    before = store.get_state(DOMAIN, "broken/income_empty.csv")
+
+    asset_job = defs.resolve_implicit_global_asset_job_def()
+    result = asset_job.execute_in_process(
+        instance=instance,
+        partition_key="broken/income_empty.csv",
+        asset_selection=[dg.AssetKey(DOMAIN)],
+        raise_on_error=False,
+    )
+    run = instance.get_run_by_id(result.run_id)
+    assert run.job_name == "__ASSET_JOB" and PARTITION_NAME_TAG in run.tags
+    assert domain_of_run(run) == DOMAIN
+    run = evaluate_outcome_sensor(defs, instance, run)
+    assert run.tags[OUTCOME_TAG] == "FAILED"
+    summary = summary_of(store, run.run_id)
+    assert (summary["files_failed"], summary["files_success"]) == (1, 0)
+    after = store.get_state(DOMAIN, "broken/income_empty.csv")
+    assert after["attempts"] == before["attempts"] == 1  # not re-attempted: same content, not retryable
+    assert after["status"] == "FAILED"
