@@ -69,7 +69,7 @@ def test_eight_parallel_runs_lose_nothing_and_keep_one_clean_csv(tmp_path, backe
     )
     keys, planted = [], 0
     for n in range(RUNS * FILES_PER_RUN):
-        rows = make_rows("annuity_income", n, "2024-10", ROWS)
+        rows = make_rows("annuity_income", n, f"{2001 + n}-10", ROWS)  # a month per file: keys of their own
         planted += len({d.row_index for d in plant_defects("annuity_income", rows, ("unknown_plan",), 0.02)})
         write_csv(settings.inbox_dir / "annuity_income" / f"f{n:02d}.csv", rows)
         keys.append(f"f{n:02d}.csv")

@@ -36,7 +36,7 @@ def _inbox(folder: Path) -> None:
     """The demo inbox (broken files included) plus small files with bad rows: 45 files."""
     write_demo(folder, big_rows=1500)
     for n in range(EXTRA_FILES):
-        rows = make_rows("annuity_income", 100 + n, "2024-05", 150)
+        rows = make_rows("annuity_income", 100 + n, f"{2001 + n}-05", 150)  # keys of its own
         plant_defects("annuity_income", rows, ("unknown_plan", "unparsable_date", "wrong_field_count"), 0.03)
         write_csv(folder / "annuity_income" / f"extra_{n:02d}.csv", rows)
 

@@ -83,8 +83,9 @@ def test_exit_status_is_the_honest_outcome(demo_run):
     assert failed.returncode == 1, failed.stdout
     assert "zz_new_empty.csv" in failed.stdout and "FAILED: Processed 1 files" in failed.stdout
     (inbox / "zz_new_header_only.csv").write_text("report_month,plan_code\n")
+    # A few rows of another month (the same month's keys are loaded already, from income_2024-07.csv).
     (inbox / "zz_new_good.csv").write_text(
-        (inbox / "income_2024-07.csv").read_text()[:300].rsplit("\n", 1)[0]
+        (inbox / "income_2024-07.csv").read_text()[:300].rsplit("\n", 1)[0].replace("2024-07", "2023-07")
     )
     partial = workdata(env, "run")
     assert partial.returncode == 3, partial.stdout

@@ -19,7 +19,7 @@ INCOME = DOMAINS["annuity_income"]
 def _files(settings, count: int) -> list[str]:
     keys = [f"m{n}.csv" for n in range(count)]
     for n, key in enumerate(keys):
-        write_csv(settings.inbox_dir / INCOME.name / key, make_rows(INCOME.name, n, "2024-07", 30))
+        write_csv(settings.inbox_dir / INCOME.name / key, make_rows(INCOME.name, n, f"{2001 + n}-07", 30))
     return keys
 
 

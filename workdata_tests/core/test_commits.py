@@ -93,7 +93,7 @@ def test_a_group_of_small_files_commits_over_one_connection(tmp_path):
     store = Store(lambda: _counted(real.connect, opened), DOMAINS.values())
     keys = [f"f{n:02d}.csv" for n in range(10)]
     for n, key in enumerate(keys):
-        write_csv(settings.inbox_dir / PERF.name / key, make_rows(PERF.name, n, "2024-07", 20))
+        write_csv(settings.inbox_dir / PERF.name / key, make_rows(PERF.name, n, f"{2001 + n}-07", 20))
     ingest = Ingest(store, RUN, settings.failure_log_path(RUN.session_id))
     opened.clear()
     outcomes = list(process_files(PERF, keys, settings.inbox_dir, ingest))
@@ -112,7 +112,7 @@ def test_a_file_refused_inside_a_group_is_committed_alone_and_recorded(tmp_path)
         conn.execute(f"{refusing}, CHECK (_source_file <> 'f02.csv'))")
     keys = [f"f{n:02d}.csv" for n in range(5)]
     for n, key in enumerate(keys):
-        write_csv(settings.inbox_dir / PERF.name / key, make_rows(PERF.name, n, "2024-07", 20))
+        write_csv(settings.inbox_dir / PERF.name / key, make_rows(PERF.name, n, f"{2001 + n}-07", 20))
     ingest = Ingest(store, RUN, settings.failure_log_path(RUN.session_id))
     outcomes = {o.file_path: o for o in process_files(PERF, keys, settings.inbox_dir, ingest)}
     refused = outcomes.pop("f02.csv")

@@ -2,19 +2,25 @@ import os
 
 import pytest
 
-from workdata.core.inbox import contiguous_ranges, file_sha256, resolve_in_inbox, scan_inbox
+from workdata.core.inbox import contiguous_ranges, file_sha256, resolve_in_inbox, scan_inbox, survey_inbox
 from workdata.domains import DOMAINS
 
 
-def test_scan_finds_domain_files_and_ignores_temporary_hidden_and_foreign(tmp_path):
+def test_scan_finds_every_file_and_reports_temporary_hidden_and_links_out(tmp_path):
     root = tmp_path / "annuity_income"
     (root / "sub").mkdir(parents=True)
     for name in ("a.csv", "sub/b.jsonl", "c.parquet", ".hidden.csv", "d.csv.part", "e.tmp", "notes.txt"):
         (root / name).write_text("x")
     (tmp_path / "outside.csv").write_text("x")
     os.symlink(tmp_path / "outside.csv", root / "escape.csv")
-    keys = [f.key for f in scan_inbox(tmp_path, DOMAINS.values())]
-    assert keys == ["a.csv", "c.parquet", "sub/b.jsonl"]
+    survey = survey_inbox(tmp_path, DOMAINS.values())
+    # notes.txt is a file like any other: its run records it FAILED (an unsupported type), never silence.
+    assert [f.key for f in survey.files] == ["a.csv", "c.parquet", "notes.txt", "sub/b.jsonl"]
+    reasons = {e.name: e.reason for e in survey.ignored}
+    assert set(reasons) == {".hidden.csv", "d.csv.part", "e.tmp", "escape.csv"}
+    assert "outside the inbox" in reasons["escape.csv"]
+    assert [e.name for e in survey.problems] == ["escape.csv"]
+    assert [f.key for f in scan_inbox(tmp_path, DOMAINS.values())] == [f.key for f in survey.files]
 
 
 def test_partition_keys_cannot_escape_the_inbox(tmp_path):

@@ -68,7 +68,10 @@ def test_gzip_file_and_gzip_bytes_behind_a_csv_name_are_read(realworld, settings
     assert ingest(settings, store, run, "income_2025-03.csv.gz").status is FileStatus.SUCCESS
     disguised = settings.inbox_dir / INCOME.name / "disguised.csv"
     disguised.write_bytes((settings.inbox_dir / INCOME.name / "income_2025-03.csv.gz").read_bytes())
-    assert ingest(settings, store, run, "disguised.csv").status is FileStatus.SUCCESS
+    assert len(read_raw(disguised).frame) == len(read_raw(disguised.with_name("income_2025-03.csv.gz")).frame)
+    # The same bytes under another name are not loaded twice.
+    copy = ingest(settings, store, run, "disguised.csv")
+    assert copy.status is FileStatus.SKIPPED and "Same content as income_2025-03.csv.gz" in copy.user_message
 
 
 def test_decompression_bombs_and_bad_archives_are_refused(tmp_path):

@@ -70,7 +70,8 @@ def test_changed_and_new_files_get_runs_for_exactly_those(defs, instance, demo, 
     inbox = settings.inbox_dir / "annuity_income"
     lines = (inbox / "income_2024-07.csv").read_text().splitlines(keepends=True)
     (inbox / "income_2024-07.csv").write_text("".join(lines[:11]))
-    (inbox / "late.csv").write_text((inbox / "income_2024-07.csv").read_text())
+    # Another month's rows: the same rows under another name would be a copy, skipped.
+    (inbox / "late.csv").write_text((inbox / "income_2024-07.csv").read_text().replace("2024-07", "2023-12"))
     second = tick(defs, instance, first.cursor)
     keys = [
         (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
