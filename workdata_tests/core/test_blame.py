@@ -133,3 +133,42 @@ def test_an_open_circuit_never_relabels_an_earlier_failure(local, store, run):
     assert again.failed and "It keeps its earlier failure" in again.user_message
     state = store.get_state(INCOME.name, "broken.csv")
     assert (state["error_category"], state["retryable"], state["attempts"]) == ("data_malformed", False, 1)
+
+
+def test_blame_through_the_cli(tmp_path, references):
+    """The same cases as a user meets them: `workdata run` on an inbox holding them, then the ledger."""
+    import os
+    import subprocess
+    import sys
+
+    from workdata.core.open_store import open_store
+
+    inbox = tmp_path / "home" / "inbox" / INCOME.name
+    rows = make_rows(INCOME.name, 7, "2024-07", 20)
+    write_csv(inbox / "ok.csv", rows)
+    text = (inbox / "ok.csv").read_bytes()
+    (inbox / "cr.csv").write_bytes(text.replace(b"\r\n", b"\r").replace(b"\n", b"\r"))
+    lines = ['{"a":' * 100_000 + "1" + "}" * 100_000, *(json.dumps(r) for r in rows[:4])]
+    (inbox / "deep.jsonl").write_text("\n".join(lines) + "\n")
+    pq.write_table(pa.Table.from_pylist([dict(r, extra={"x": [1]}) for r in rows]), inbox / "nested.parquet")
+    (inbox / "ok.csv").unlink()
+    write_csv(inbox / "needs_plans.csv", make_rows(INCOME.name, 8, "2024-08", 20))
+    (references / "plans.csv").write_bytes(b"wrong,columns\n1,2\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
+    env |= {"WORKDATA_HOME": str(tmp_path / "home"), "WORKDATA_REFERENCE_DIR": str(references)}
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "workdata.cli", "run"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    store = open_store(WorkdataSettings(home=tmp_path / "home"))
+    ledger = {
+        name: (s["status"], s["error_category"], s["retryable"])
+        for name in ("cr.csv", "deep.jsonl", "nested.parquet", "needs_plans.csv")
+        if (s := store.get_state(INCOME.name, name))
+    }
+    assert ledger["cr.csv"] == ("FAILED", "data_malformed", False)
+    assert ledger["needs_plans.csv"] == ("FAILED", "connectivity", True)
+    # Both need the broken reference table too: they wait for it, retryable, never blamed.
+    assert ledger["deep.jsonl"][1:] == ledger["nested.parquet"][1:] == ("connectivity", True)
+    assert "reference table 'plans'" in store.get_state(INCOME.name, "needs_plans.csv")["user_message"]

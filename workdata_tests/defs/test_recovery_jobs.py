@@ -97,3 +97,28 @@ def test_maintenance_prunes_history_and_failure_counts_of_recovered_files(world,
     assert counts["failure_counts_cleared"] == 1 and counts["attempts_pruned"] == 0
     assert prune(store, 0, utc_now() + timedelta(days=1))["attempts_pruned"] >= 1
     assert run_job(defs, instance, "maintenance").success
+
+
+def test_retry_job_probes_an_open_circuit_at_once(world, instance):
+    """'Due now' means now: the job ends the cool-down of the circuits its files need, so the retry
+    sensor launches them on its next tick and the first one probes."""
+    from workdata.core.circuit import OPEN, Circuit
+
+    settings, refs = world
+    defs = build_definitions(settings)
+    first_run(defs, instance)
+    assert state(settings)["status"] == "FAILED"
+    until = (utc_now() + timedelta(minutes=30)).isoformat()
+    settings.breakers()._write({"reference:plans": Circuit(state=OPEN, failures=3, retry_at=until)})
+    held = tick(defs, instance)
+    assert isinstance(held, dg.SkipReason) and "held by open circuits" in held.skip_message
+    restore_references(refs)
+    result = run_job(
+        defs, instance, "retry_failed_files", {"make_failed_files_due": {"config": {"domain": DOMAIN}}}
+    )
+    assert result.success
+    requests = tick(defs, instance)
+    assert [r.tags["dagster/asset_partition_range_start"] for r in requests] == [KEY]
+    launch(defs, instance, requests)
+    assert state(settings)["status"] == "SUCCESS"
+    assert settings.breakers().states()["reference:plans"].state == "closed"

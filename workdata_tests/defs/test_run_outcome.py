@@ -121,3 +121,24 @@ def test_a_ui_reexecution_of_failed_partitions_gets_an_honest_outcome(defs, inst
     after = store.get_state(DOMAIN, "broken/income_empty.csv")
     assert after["attempts"] == before["attempts"] == 1  # not re-attempted: same content, not retryable
     assert after["status"] == "FAILED"
+
+
+def test_a_run_that_only_skipped_reports_no_rows_loaded_and_no_failure_log(defs, instance, store, settings):
+    """Materialising an unchanged, loaded partition again skips it: the run loaded nothing."""
+    from workdata.demo.files import write_demo
+
+    write_demo(settings.inbox_dir, big_rows=500)
+    evaluate_outcome_sensor(defs, instance, run_files(defs, instance, ["income_2024-07.csv"]))
+    again = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, partition_key="income_2024-07.csv", asset_selection=[dg.AssetKey(DOMAIN)]
+    )
+    run = evaluate_outcome_sensor(defs, instance, instance.get_run_by_id(again.run_id))
+    assert run.tags[OUTCOME_TAG] == "SUCCESS"
+    summary = summary_of(store, run.run_id)
+    assert (summary["files_skipped"], summary["rows_loaded"], summary["rows_failed"]) == (1, 0, 0)
+    reports = [
+        e.dagster_event.engine_event_data.metadata["report"].value
+        for e in instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)
+        if e.dagster_event.engine_event_data and "report" in e.dagster_event.engine_event_data.metadata
+    ]
+    assert reports and "Rows: 0 loaded, none rejected." in reports[-1] and "failure log" not in reports[-1]
