@@ -3,8 +3,6 @@
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -12,26 +10,13 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from workdata.core.failure_log import read_failures
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def workdata(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "workdata.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from workdata_tests.cli_process import clean_env, workdata
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("cli")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {"WORKDATA_HOME": str(home), "WORKDATA_LOGS_DIR": str(home / "logs"), "COLUMNS": "200"}
+    env = clean_env(WORKDATA_HOME=str(home), WORKDATA_LOGS_DIR=str(home / "logs"), COLUMNS="200")
     return home, env, workdata(env, "run", "--demo")
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from workdata.cli import main
 from workdata.core.records import FileStatus
+from workdata_tests.cli_process import clean_env, workdata
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_HEADER = (
@@ -20,21 +20,10 @@ GOOD_HEADER = (
 DEAD_LETTER_POLICY = json.dumps({"annuity_income": {"dead_letter_categories": ["schema_mismatch"]}})
 
 
-def workdata(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "workdata.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def home_env(tmp_path_factory) -> tuple[Path, dict]:
     home = tmp_path_factory.mktemp("edges")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME", "COLUMNS"))}
+    env = {k: v for k, v in clean_env().items() if k != "COLUMNS"}
     env |= {"WORKDATA_HOME": str(home), "WORKDATA_LOGS_DIR": str(home / "logs")}
     return home, env
 
@@ -89,11 +78,12 @@ def test_status_and_failures_list_show_the_dead_letter(home_env, dead_letter_run
         ("WORKDATA_RETRY", '{"max_attempt": 3}', "unknown key 'max_attempt'"),
     ],
 )
-def test_a_bad_setting_is_one_sentence_and_exit_2(home_env, variable, value, names):
-    _, env = home_env
-    result = workdata(env | {variable: value}, "status")
-    assert result.returncode == 2
-    message = " ".join(result.stderr.split())
+def test_a_bad_setting_is_one_sentence_and_exit_2(monkeypatch, capsys, tmp_path, variable, value, names):
+    # In process: main() is the console script's entry, and a bad setting stops it before any work.
+    monkeypatch.setenv("WORKDATA_HOME", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    assert main(["status"]) == 2
+    message = " ".join(capsys.readouterr().err.split())
     assert names in message and "Traceback" not in message
     assert message.count(". ") <= 1  # one sentence (the JSON error's own text aside)
 
@@ -114,12 +104,13 @@ def test_a_bad_setting_is_one_sentence_and_exit_2(home_env, variable, value, nam
         ("run", "--domain", "nope"),
     ],
 )
-def test_a_bad_argument_names_what_is_allowed_and_exits_2(home_env, args):
-    _, env = home_env
-    result = workdata(env, *args)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr and "move it aside" not in result.stderr
-    assert "error: argument" in result.stderr
+def test_a_bad_argument_names_what_is_allowed_and_exits_2(capsys, args):
+    with pytest.raises(SystemExit) as stopped:
+        main(list(args))  # argparse refuses it before anything runs
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "move it aside" not in err
+    assert "error: argument" in err and ("choose from" in err or "is not" in err)
 
 
 def test_exporting_an_unknown_session_says_so(home_env, dead_letter_run):

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,8 @@ from workdata.core.settings import WorkdataSettings
 from workdata.defs.build import build_definitions
 from workdata.defs.sensors import inbox_sensor
 from workdata.demo.files import make_rows, write_csv
+from workdata_tests.cli_process import clean_env, workdata
 
-REPO = Path(__file__).resolve().parents[2]
 # Root reads every file: an unreadable file is only unreadable to an ordinary user.
 AS_NOBODY = os.geteuid() == 0 and shutil.which("setpriv") is not None
 IGNORED = {
@@ -68,17 +67,9 @@ def home() -> Iterator[Path]:
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {"WORKDATA_HOME": str(home), "WORKDATA_SETTLE_SECONDS": "0", "HOME": str(home)}
+    env = clean_env(WORKDATA_HOME=str(home), WORKDATA_SETTLE_SECONDS="0", HOME=str(home))
     prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if AS_NOBODY else []
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "workdata.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return workdata(env, *args, prefix=prefix)
 
 
 def test_every_odd_entry_is_ledgered_or_reported(home):

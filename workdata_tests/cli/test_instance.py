@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from workdata_tests.cli_process import clean_env, workdata
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {"WORKDATA_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "workdata.cli", *args], cwd=REPO, env=env, capture_output=True, text=True
-    )
+    return workdata(clean_env(WORKDATA_HOME=str(home), COLUMNS="200"), *args)
 
 
 def test_a_broken_instance_is_one_sentence_with_the_repair(tmp_path):

@@ -4,10 +4,8 @@ from another file is rejected (default) or replaced (key_policy replace), and `w
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +14,7 @@ from workdata.core.failure_log import read_failures
 from workdata.core.open_store import open_store
 from workdata.core.settings import WorkdataSettings
 from workdata.demo.files import make_rows, write_csv
+from workdata_tests.cli_process import clean_env, workdata
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "annuity_income"
@@ -23,11 +22,7 @@ KEY = ["report_month", "plan_code", "company_id", "income_type"]
 
 
 def _cli(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {"WORKDATA_HOME": str(home), "COLUMNS": "200"} | extra
-    return subprocess.run(
-        [sys.executable, "-m", "workdata.cli", *args], cwd=REPO, env=env, capture_output=True, text=True
-    )
+    return workdata(clean_env(WORKDATA_HOME=str(home), COLUMNS="200", **extra), *args)
 
 
 def _files(home: Path) -> Path:

@@ -4,9 +4,7 @@ or full log never stops a load, and every line of workdata.log is JSON, from the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from workdata.core.planning import RunPlan
@@ -14,8 +12,8 @@ from workdata.defs.build import build_definitions
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.demo.files import make_rows, plant_defects, write_csv
+from workdata_tests.cli_process import REPO, clean_env, workdata
 
-REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "annuity_income"
 
 
@@ -26,11 +24,7 @@ def _dirty(inbox: Path) -> None:
 
 
 def _cli(cwd: Path, env_extra: dict, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {"PYTHONPATH": str(REPO), "COLUMNS": "200"} | env_extra
-    return subprocess.run(
-        [sys.executable, "-m", "workdata.cli", *args], cwd=cwd, env=env, capture_output=True, text=True
-    )
+    return workdata(clean_env(PYTHONPATH=str(REPO), COLUMNS="200", **env_extra), *args, cwd=cwd)
 
 
 def _json_lines(path: Path) -> list[dict]:

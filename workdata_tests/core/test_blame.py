@@ -137,11 +137,8 @@ def test_an_open_circuit_never_relabels_an_earlier_failure(local, store, run):
 
 def test_blame_through_the_cli(tmp_path, references):
     """The same cases as a user meets them: `workdata run` on an inbox holding them, then the ledger."""
-    import os
-    import subprocess
-    import sys
-
     from workdata.core.open_store import open_store
+    from workdata_tests.cli_process import clean_env, workdata
 
     inbox = tmp_path / "home" / "inbox" / INCOME.name
     rows = make_rows(INCOME.name, 7, "2024-07", 20)
@@ -154,12 +151,8 @@ def test_blame_through_the_cli(tmp_path, references):
     (inbox / "ok.csv").unlink()
     write_csv(inbox / "needs_plans.csv", make_rows(INCOME.name, 8, "2024-08", 20))
     (references / "plans.csv").write_bytes(b"wrong,columns\n1,2\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {"WORKDATA_HOME": str(tmp_path / "home"), "WORKDATA_REFERENCE_DIR": str(references)}
-    repo = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [sys.executable, "-m", "workdata.cli", "run"], cwd=repo, env=env, capture_output=True, text=True
-    )
+    env = clean_env(WORKDATA_HOME=str(tmp_path / "home"), WORKDATA_REFERENCE_DIR=str(references))
+    result = workdata(env, "run")
     assert "Traceback" not in result.stdout + result.stderr
     store = open_store(WorkdataSettings(home=tmp_path / "home"))
     ledger = {
