@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
 import pandas as pd
 
 from workdata.core.run_summary import RunSummary
@@ -74,3 +78,38 @@ def session_known(store: Store, session_id: str) -> bool:
             [session_id, session_id],
         ).fetchall()
     return bool(found)
+
+
+@dataclass(frozen=True)
+class FailingFiles:
+    """The files of a domain that stand FAILED or DEAD_LETTER in the ledger right now."""
+
+    failed: int
+    dead_letter: int
+    top_category: str | None
+    last_failure_at: datetime | None
+    files: tuple[tuple[str, str, str], ...]  # (file, status, message), most recent first, at most 20
+
+    @property
+    def count(self) -> int:
+        """Failed and dead-lettered files together."""
+        return self.failed + self.dead_letter
+
+
+def failing_files(store: Store, domain: str) -> FailingFiles:
+    """What the ledger says is failing in `domain` now (one connection)."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            "SELECT file_path, status, error_category, user_message, last_attempt_at FROM file_state "
+            "WHERE domain = ? AND status IN ('FAILED', 'DEAD_LETTER') "
+            "ORDER BY last_attempt_at DESC, file_path",
+            [domain],
+        ).fetchall()
+    categories = Counter(str(r[2]) for r in rows)
+    return FailingFiles(
+        failed=sum(1 for r in rows if r[1] == "FAILED"),
+        dead_letter=sum(1 for r in rows if r[1] == "DEAD_LETTER"),
+        top_category=categories.most_common(1)[0][0] if categories else None,
+        last_failure_at=rows[0][4] if rows else None,
+        files=tuple((r[0], r[1], str(r[3])) for r in rows[:20]),
+    )

@@ -53,6 +53,18 @@ def due_retries(
         return [DueFile(*row) for row in conn.execute(sql, params).fetchall()]
 
 
+def next_due(store: Store, max_attempts: int) -> tuple[datetime, str] | None:
+    """When the next FAILED, retryable file under the cap comes due, and which one ('domain/file')."""
+    with store.connect() as conn:
+        row = conn.execute(
+            "SELECT next_retry_at, domain, file_path FROM file_state WHERE status = 'FAILED' AND retryable "
+            "AND attempts < ? AND next_retry_at IS NOT NULL "
+            "ORDER BY next_retry_at, domain, file_path LIMIT 1",
+            [max_attempts],
+        ).fetchone()
+    return (row[0], f"{row[1]}/{row[2]}") if row else None
+
+
 def mark_due_now(
     store: Store,
     now: datetime,

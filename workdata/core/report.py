@@ -8,8 +8,12 @@ from workdata.core.outcome import FileOutcome
 
 
 def md_cell(text: object, limit: int = 160) -> str:
-    """Text safe inside one Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")[:limit]
+    """Text safe inside one Markdown table cell; a long one is cut at a word, never mid-word."""
+    flat = str(text).replace("|", "\\|").replace("\n", " ")
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 def reasons_markdown(outcome: FileOutcome) -> str:

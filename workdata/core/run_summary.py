@@ -18,12 +18,19 @@ NOT_REACHED = "The run stopped before this file was processed; it will be retrie
 
 @dataclass(frozen=True)
 class TopError:
-    """One failed file as the summary shows it."""
+    """One failed file as the summary shows it: why, whether and when it is retried."""
 
     domain: str
     file_path: str
     category: str
     message: str
+    status: str = "FAILED"
+    retryable: bool = False
+    next_retry_at: str | None = None  # ISO-8601 UTC, for a retryable file
+
+
+# The run report lists every failed file up to this many (a run holds at most run_batch_size files).
+REPORT_FILES = 500
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ def summarize(
     expected: list[tuple[str, str]],
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
-    top_n: int = 5,
+    top_n: int = REPORT_FILES,
 ) -> RunSummary:
     """Summary of the latest attempt of every file; expected files never attempted count as failed."""
     latest = attempts.drop_duplicates(["domain", "file_path"], keep="last")
@@ -111,10 +118,7 @@ def summarize(
         files = files.assign(status=files["status"].mask(still_failed, "FAILED"))
     counts = files["status"].value_counts().to_dict() if len(files) else {}
     failed = files[files["status"].isin(FAILED_STATUSES)] if len(files) else files
-    top = tuple(
-        TopError(r.domain, r.file_path, str(r.error_category), str(r.user_message))
-        for r in failed.head(top_n).itertuples()
-    )
+    top = tuple(sorted((_top_error(r) for r in failed.itertuples()), key=_retry_order)[:top_n])
     # A skipped file's rows were loaded by an earlier run: this run loaded none of them.
     worked = files[files["status"] != "SKIPPED"] if len(files) else files
     n = {s: int(counts.get(s, 0)) for s in ("SUCCESS", "PARTIAL", "FAILED", "SKIPPED", "DEAD_LETTER")}
@@ -137,6 +141,20 @@ def summarize(
     )
 
 
+def _top_error(row) -> TopError:
+    retryable = False if pd.isna(row.retryable) else bool(row.retryable)
+    when = getattr(row, "next_retry_at", None)
+    due = pd.Timestamp(when).isoformat(timespec="seconds") if retryable and not pd.isna(when) else None
+    return TopError(
+        row.domain, row.file_path, str(row.error_category), str(row.user_message), row.status, retryable, due
+    )
+
+
+def _retry_order(error: TopError) -> tuple:
+    # Retryable files first (what happens next to them is scheduled), soonest first; then the rest.
+    return (not error.retryable, error.next_retry_at or "", error.domain, error.file_path)
+
+
 def _sum(frame: pd.DataFrame, column: str) -> int:
     return int(frame[column].fillna(0).sum()) if len(frame) else 0
 
@@ -150,6 +168,14 @@ def summary_line(summary: RunSummary) -> str:
     if summary.files_dead_letter:
         line += f", {summary.files_dead_letter} dead-lettered"
     return line + (f", {summary.files_skipped} skipped" if summary.files_skipped else "")
+
+
+def _next_retry(error: TopError) -> str:
+    if error.status == "DEAD_LETTER":
+        return "dead letter: release it"
+    if not error.retryable:
+        return "not retried: fix the file"
+    return error.next_retry_at or "due now"
 
 
 def summary_markdown(summary: RunSummary) -> str:
@@ -175,9 +201,14 @@ def summary_markdown(summary: RunSummary) -> str:
         ),
     ]
     if summary.top_errors:
-        lines += ["", "| domain | file | category | message |", "| --- | --- | --- | --- |"]
         lines += [
-            f"| {e.domain} | {md_cell(e.file_path)} | {e.category} | {md_cell(e.message)} |"
+            "",
+            "| domain | file | status | category | next retry | message |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {e.domain} | {md_cell(e.file_path)} | {e.status} | {e.category} | {_next_retry(e)} | "
+            f"{md_cell(e.message, limit=400)} |"
             for e in summary.top_errors
         ]
         if failed > len(summary.top_errors):

@@ -16,6 +16,7 @@ from workdata.core.pipeline import OUTCOME_LOGGER, process_files
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
 from workdata.core.row_outcome import outcome_json
 from workdata.defs.checks import check_results, check_specs
+from workdata.defs.observations import file_observations
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import DUCKDB_POOL
 from workdata.defs.resources import WorkdataResource, store_for
@@ -101,6 +102,9 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
                     partition=outcome.file_path,
                     metadata=file_metadata(outcome, run.session_id),
                 )
+        yield from file_observations(
+            context.asset_key, domain.name, outcomes, store, settings.retry.max_attempts
+        )
         yield from check_results(domain.name, outcomes, ingest.policy, store)
         # A file another run holds is neither: that run materialises or fails its partition.
         failed = [o for o in outcomes if o.failed]

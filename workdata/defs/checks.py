@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from workdata.core.checks import failed_row_ratio
+from workdata.core.checks import current_files, failed_row_ratio
 from workdata.core.invariants import reconciliation_violations
+from workdata.core.ledger_reads import FailingFiles, failing_files
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
+from workdata.core.report import md_cell
 from workdata.core.store import Store
 
 RATIO_CHECK = "failed_row_ratio"
 RECONCILIATION_CHECK = "reconciliation"
+FAILING_FILES_CHECK = "failing_files"
 
 
 def check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
@@ -20,8 +23,14 @@ def check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             RATIO_CHECK,
             asset=asset_name,
-            description="Share of rows that failed validation per file, against the domain's "
-            "warn_bad_row_ratio (WARN) and max_bad_row_ratio (ERROR).",
+            description="Share of rows that failed validation in each of the domain's current files (the "
+            "ledger), against its warn_bad_row_ratio (WARN) and max_bad_row_ratio (ERROR).",
+        ),
+        dg.AssetCheckSpec(
+            FAILING_FILES_CHECK,
+            asset=asset_name,
+            description="ERROR while any file of the domain stands FAILED or DEAD_LETTER in the ledger (now, "
+            "not only in the last run): how many, the top category and the latest failure.",
         ),
         dg.AssetCheckSpec(
             RECONCILIATION_CHECK,
@@ -35,8 +44,11 @@ def check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
 def check_results(
     asset_name: str, outcomes: list[FileOutcome], policy: DomainPolicy, store: Store
 ) -> list[dg.AssetCheckResult]:
-    """Both check results for the files this run processed."""
-    ratio = failed_row_ratio(outcomes, policy)
+    """The check results: the ratio and reconciliation over the files this run processed, the failing
+    files over the whole ledger."""
+    # The ratio describes the domain's files now, not only this run's (a run that loaded nothing, or
+    # skipped everything, never turns a standing WARN into "passed").
+    ratio = failed_row_ratio(current_files(store, asset_name), policy)
     offenders = "\n".join(f"| {f} | {r:.2%} |" for f, r in ratio.offenders[:20])
     violations = reconciliation_violations(store, asset_name, {o.file_path for o in outcomes})
     return [
@@ -54,6 +66,7 @@ def check_results(
                 ),
             },
         ),
+        failing_files_result(asset_name, failing_files(store, asset_name)),
         dg.AssetCheckResult(
             asset_key=asset_name,
             check_name=RECONCILIATION_CHECK,
@@ -64,3 +77,27 @@ def check_results(
             },
         ),
     ]
+
+
+def failing_files_result(asset_name: str, failing: FailingFiles) -> dg.AssetCheckResult:
+    """The failing-files check: red (ERROR) while the ledger holds a FAILED or DEAD_LETTER file."""
+    listed = "\n".join(f"| {md_cell(f)} | {status} | {md_cell(m, 200)} |" for f, status, m in failing.files)
+    metadata: dict[str, dg.MetadataValue] = {
+        "failing_files": dg.MetadataValue.int(failing.count),
+        "failed": dg.MetadataValue.int(failing.failed),
+        "dead_letter": dg.MetadataValue.int(failing.dead_letter),
+        "top_category": dg.MetadataValue.text(failing.top_category or "-"),
+        "files": dg.MetadataValue.md(
+            "| file | status | why |\n| --- | --- | --- |\n" + listed if listed else "None."
+        ),
+    }
+    if failing.last_failure_at is not None:
+        metadata["last_failure"] = dg.MetadataValue.timestamp(failing.last_failure_at)
+    return dg.AssetCheckResult(
+        asset_key=asset_name,
+        check_name=FAILING_FILES_CHECK,
+        passed=failing.count == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{failing.count} failing file(s)" if failing.count else "No failing files.",
+        metadata=metadata,
+    )

@@ -8,7 +8,7 @@ from workdata.core.circuit import OPEN
 from workdata.core.ingest_context import WAREHOUSE, dependencies_of
 from workdata.core.open_store import STORE_ERRORS, open_store
 from workdata.core.planning import plan_runs
-from workdata.core.recovery import DueFile, due_retries
+from workdata.core.recovery import DueFile, due_retries, next_due
 from workdata.core.session import new_session_id, utc_now
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
@@ -85,7 +85,12 @@ def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     if not ready:
         reasons = [f"{len(due)} due", f"{len(due) - len(ready) - len(held)} already queued or running"]
         if held:
-            reasons.append(f"{len(held)} held by open circuits ({', '.join(sorted(blocked))})")
-        return dg.SkipReason("Nothing to retry now: " + ", ".join(reasons) + ".")
+            holding = ", ".join(f"{dep} until {when}" for dep, when in sorted(blocked.items()))
+            reasons.append(f"{len(held)} held by open circuits ({holding})")
+        upcoming = next_due(store, settings.retry.max_attempts) if not due else None
+        later = (
+            f" Next due: {upcoming[1]} at {upcoming[0].isoformat(timespec='seconds')}." if upcoming else ""
+        )
+        return dg.SkipReason("Nothing to retry now: " + ", ".join(reasons) + "." + later)
     ensure_writer_pool(context.instance)
     return retry_requests(context.instance, ready, settings.run_batch_size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -47,7 +48,7 @@ def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: 
     )
     checkpoint("run_status", run.run_id)
     save_run_summary(store, summary)
-    instance.add_run_tags(run.run_id, {OUTCOME_TAG: summary.status})
+    instance.add_run_tags(run.run_id, outcome_tags(summary))
     instance.report_engine_event(
         f"workdata outcome {summary.status}: {summary_line(summary)}",
         run,
@@ -62,6 +63,25 @@ def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: 
         ),
     )
     return summary
+
+
+COUNT_TAGS = {
+    "files_failed": "workdata/files_failed",
+    "files_partial": "workdata/files_partial",
+    "files_dead_letter": "workdata/files_dead_letter",
+}
+TOP_CATEGORY_TAG = "workdata/top_category"
+
+
+def outcome_tags(summary: RunSummary) -> dict[str, str]:
+    """The run's outcome, its failed, partial and dead-lettered file counts and the top failure category,
+    as tags: the run list shows them and filters on them."""
+    tags = {OUTCOME_TAG: summary.status}
+    tags |= {tag: str(getattr(summary, field)) for field, tag in COUNT_TAGS.items()}
+    categories = Counter(e.category for e in summary.top_errors)
+    if categories:
+        tags[TOP_CATEGORY_TAG] = categories.most_common(1)[0][0]
+    return tags
 
 
 def _utc(timestamp: float | None) -> datetime | None:

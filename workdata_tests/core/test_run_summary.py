@@ -43,7 +43,8 @@ def test_a_dead_letter_is_a_failed_file_in_the_outcome_line_and_report():
     assert (s.status, s.files_dead_letter, s.files) == ("PARTIAL", 1, 2)
     assert summary_line(s) == "Processed 2 files: 1 loaded, 0 partial, 0 failed, 1 dead-lettered"
     report = summary_markdown(s)
-    assert "| d | f.csv | schema_mismatch | Gave up after 1 attempt(s). |" in report
+    row = "| f.csv | DEAD_LETTER | schema_mismatch | dead letter: release it | Gave up after 1 attempt(s)."
+    assert row in report
     assert "1 dead-lettered: release them once fixed" in report
     alone = summarize("r2", "s1", attempts(DEAD), [])
     assert alone.status == "FAILED"
@@ -71,7 +72,9 @@ def test_summary_counts_rows_and_top_errors():
     assert summary_line(s) == "Processed 4 files: 1 loaded, 1 partial, 1 failed, 1 skipped"
     report = summary_markdown(s)
     assert (
-        "**Outcome: PARTIAL**" in report and "| d | c.csv | data_malformed | The file is empty. |" in report
+        "**Outcome: PARTIAL**" in report
+        and "| d | c.csv | FAILED | data_malformed | not retried: fix the file | The file is empty. |"
+        in report
     )
 
 
@@ -82,3 +85,16 @@ def test_latest_attempt_wins_and_unreached_files_count_as_failed():
     assert s.top_errors[0].message == NOT_REACHED and s.retryable_failed == 1
     crashed = summarize("r2", "s1", attempts(), [("d", "x.csv"), ("d", "y.csv")])
     assert (crashed.status, crashed.files_failed, crashed.retryable_failed) == ("FAILED", 2, 2)
+
+
+def test_the_report_lists_every_failed_file_retryable_first_with_its_next_retry():
+    later = ("d", "r2.csv", "FAILED", "connectivity", True, "Reference down.", 0, 0, 0)
+    sooner = ("d", "r1.csv", "FAILED", "connectivity", True, "Reference down.", 0, 0, 0)
+    frame = attempts(BAD, later, sooner)
+    frame["next_retry_at"] = [None, "2026-12-04T10:05:00+00:00", "2026-12-04T10:01:00+00:00"]
+    s = summarize("r1", "s1", frame, [])
+    assert [e.file_path for e in s.top_errors] == ["r1.csv", "r2.csv", "c.csv"]
+    report = summary_markdown(s)
+    assert "| d | r1.csv | FAILED | connectivity | 2026-12-04T10:01:00+00:00 | Reference down. |" in report
+    many = attempts(*[("d", f"f{n:03d}.csv", "FAILED", "unknown", True, "x", 0, 0, 0) for n in range(40)])
+    assert len(summarize("r2", "s1", many, []).top_errors) == 40
