@@ -120,3 +120,79 @@ def test_operator_sees_partitions_outcome_report_and_sensors(ui, page, shots):
     for sensor in ("inbox_sensor", "retry_sensor", "run_outcome_on_failure"):
         expect(page.get_by_text(sensor, exact=True)).to_be_visible(timeout=60_000)
     page.screenshot(path=shots / "sensors.png")
+
+
+INCOME = "annuity_income"
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    """The operator's day: the demo inbox ingested with schema mismatches dead-lettered, then a reference
+    table breaks and a new file fails on it (retryable, retry scheduled), then the table is back."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    references = tmp_path / "reference"
+    shutil.copytree(REPO / "workdata" / "domains" / "reference", references)
+    policy = '{"annuity_income": {"dead_letter_categories": ["schema_mismatch"]}}'
+    env = environment(
+        tmp_path,
+        DAGSTER_HOME=str(home),
+        WORKDATA_SETTLE_SECONDS="0",
+        WORKDATA_POLICIES=policy,
+        WORKDATA_REFERENCE_DIR=str(references),
+        WORKDATA_RETRY='{"base_seconds": 3600, "cap_seconds": 3600}',
+    )
+    write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
+    cli = [sys.executable, "-m", "workdata.cli"]
+    assert subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True).returncode == 3
+    (references / "plans.csv").rename(references / "plans.csv.away")  # the dependency goes down
+    late = tmp_path / "inbox" / INCOME / "income_2025-04.csv"
+    shutil.copyfile(tmp_path / "inbox" / INCOME / "income_2024-07.csv", late)
+    late.write_text(late.read_text().replace("2024-07", "2025-04"))
+    subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True, check=False)
+    (references / "plans.csv.away").rename(references / "plans.csv")  # and comes back
+    port = free_port()
+    with server([*cli, "ui", "--port", str(port)], env):
+        wait_for(lambda: graphql(port, "{ version }"), timeout=120)
+        graphql(port, "mutation { setNuxSeen }")
+        yield f"http://127.0.0.1:{port}", tmp_path
+
+
+def test_operator_answers_what_failed_why_when_and_which_rows_in_two_clicks(scenario, page, shots):
+    from playwright.sync_api import expect
+
+    from workdata.core.open_store import open_store
+    from workdata.core.settings import WorkdataSettings
+
+    base, home = scenario
+    store = open_store(WorkdataSettings(home=home, logs_dir=home / "logs"))
+    late = store.get_state(INCOME, "income_2025-04.csv")
+    assert (late["status"], late["error_category"], late["retryable"]) == ("FAILED", "connectivity", True)
+
+    # (a) which files failed, (b) why, (c) whether and when they are retried, (d) what to do:
+    # asset page -> Checks (1) -> failing_files (2).
+    page.goto(f"{base}/assets/{INCOME}")
+    page.get_by_role("tab", name="Checks").click()
+    page.get_by_text("failing_files", exact=True).first.click()
+    expect(page.get_by_text("income_2025-04.csv").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("The reference table 'plans' could not be read").first).to_be_visible()
+    due = late["next_retry_at"].isoformat(timespec="seconds")[:16]  # to the minute, as stored
+    expect(page.get_by_text(due).first).to_be_visible()
+    expect(
+        page.get_by_text("workdata release annuity_income/broken/income_missing_column.csv").first
+    ).to_be_visible()
+    expect(page.get_by_text("The file is empty; it holds no header and no rows.").first).to_be_visible()
+    page.screenshot(path=shots / "failing-files.png", full_page=True)
+
+    # (e) which rows of a partial file were rejected: asset page -> Partitions (1) -> the file (2).
+    partial = "income_2024-10_dirty.csv"
+    records = store.failed_records(source_file=partial).sort_values(["row_index", "error_type"])
+    page.goto(f"{base}/assets/{INCOME}")
+    page.get_by_role("tab", name="Partitions").click()
+    page.get_by_text(partial).first.click()
+    expect(page.get_by_text("first_rejected_rows")).to_be_visible(timeout=60_000)
+    first = records.iloc[0]
+    expect(page.get_by_text(str(first["check"])).first).to_be_visible()
+    expect(page.get_by_role("cell", name=str(int(first["row_index"])), exact=True).first).to_be_visible()
+    page.screenshot(path=shots / "rejected-rows.png")

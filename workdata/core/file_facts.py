@@ -37,18 +37,15 @@ def failed_file_facts(domain: str, state: dict, max_attempts: int) -> FailedFile
     retryable = bool(state["retryable"])
     next_at = state["next_retry_at"]
     if state["status"] == "DEAD_LETTER":
-        next_retry = "never by itself: it is in the dead letter"
-        action = f"Fix the file, then release it: `workdata release {name}` or the release_file job."
+        next_retry = "never (dead letter)"
+        action = f"fix it, then `workdata release {name}` (or the release_file job)"
     elif retryable:
         when = pd.Timestamp(next_at).isoformat(timespec="seconds") if next_at is not None else "now"
         next_retry = f"at {when} (attempt {state['attempts'] + 1} of {max_attempts})"
-        action = (
-            f"Nothing: it is retried by itself. To retry now: `workdata retry --domain {domain} "
-            f"--file {state['file_path']}` or the retry_failed_files job."
-        )
+        action = f"nothing; now: `workdata retry --domain {domain} --file {state['file_path']}`"
     else:
-        next_retry = "never: the same content fails the same way"
-        action = "Fix the file and drop it into the inbox again; changed content is ingested as new."
+        next_retry = "never (the same content fails again)"
+        action = "fix the file and drop it again (new content is ingested as new)"
     return FailedFileFacts(
         status=str(state["status"]),
         category=str(state["error_category"]),

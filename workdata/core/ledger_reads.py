@@ -88,7 +88,7 @@ class FailingFiles:
     dead_letter: int
     top_category: str | None
     last_failure_at: datetime | None
-    files: tuple[tuple[str, str, str], ...]  # (file, status, message), most recent first, at most 20
+    states: tuple[dict, ...]  # their ledger rows, retryable first (soonest retry first), at most `shown`
 
     @property
     def count(self) -> int:
@@ -96,20 +96,21 @@ class FailingFiles:
         return self.failed + self.dead_letter
 
 
-def failing_files(store: Store, domain: str) -> FailingFiles:
+def failing_files(store: Store, domain: str, shown: int = 50) -> FailingFiles:
     """What the ledger says is failing in `domain` now (one connection)."""
     with store.connect() as conn:
-        rows = conn.execute(
-            "SELECT file_path, status, error_category, user_message, last_attempt_at FROM file_state "
-            "WHERE domain = ? AND status IN ('FAILED', 'DEAD_LETTER') "
-            "ORDER BY last_attempt_at DESC, file_path",
+        frame = conn.execute(
+            "SELECT * FROM file_state WHERE domain = ? AND status IN ('FAILED', 'DEAD_LETTER') "
+            "ORDER BY retryable DESC NULLS LAST, next_retry_at NULLS LAST, last_attempt_at DESC, file_path",
             [domain],
-        ).fetchall()
-    categories = Counter(str(r[2]) for r in rows)
+        ).df()
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    categories = Counter(str(r["error_category"]) for r in rows)
+    latest = max((r["last_attempt_at"] for r in rows if r["last_attempt_at"] is not None), default=None)
     return FailingFiles(
-        failed=sum(1 for r in rows if r[1] == "FAILED"),
-        dead_letter=sum(1 for r in rows if r[1] == "DEAD_LETTER"),
+        failed=sum(1 for r in rows if r["status"] == "FAILED"),
+        dead_letter=sum(1 for r in rows if r["status"] == "DEAD_LETTER"),
         top_category=categories.most_common(1)[0][0] if categories else None,
-        last_failure_at=rows[0][4] if rows else None,
-        files=tuple((r[0], r[1], str(r[3])) for r in rows[:20]),
+        last_failure_at=latest,
+        states=tuple(rows[:shown]),
     )

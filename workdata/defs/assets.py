@@ -9,14 +9,16 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from workdata.core.domain import Domain
+from workdata.core.file_facts import RejectedRow, first_rejected_rows
 from workdata.core.ingest_context import ingest_for
 from workdata.core.log_file import attach_log_file
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.pipeline import OUTCOME_LOGGER, process_files
+from workdata.core.records import FileStatus
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
 from workdata.core.row_outcome import outcome_json
 from workdata.defs.checks import check_results, check_specs
-from workdata.defs.observations import file_observations
+from workdata.defs.observations import file_observations, rejected_rows_table
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import DUCKDB_POOL
 from workdata.defs.resources import WorkdataResource, store_for
@@ -25,8 +27,10 @@ from workdata.defs.tags import RETRY_TAG
 from workdata.domains import DOMAINS
 
 
-def file_metadata(outcome: FileOutcome, session_id: str) -> dict[str, dg.MetadataValue]:
-    """Materialization metadata of one loaded file."""
+def file_metadata(
+    outcome: FileOutcome, session_id: str, rejected: list[RejectedRow] | None = None
+) -> dict[str, dg.MetadataValue]:
+    """Materialization metadata of one loaded file (a partial one's first rejected rows included)."""
     metadata = {
         "status": dg.MetadataValue.text(str(outcome.status)),
         "rows_total": dg.MetadataValue.int(outcome.rows_total),
@@ -39,6 +43,8 @@ def file_metadata(outcome: FileOutcome, session_id: str) -> dict[str, dg.Metadat
         "session_id": dg.MetadataValue.text(session_id),
         "top_failure_reasons": dg.MetadataValue.md(reasons_markdown(outcome)),
     }
+    if rejected:
+        metadata["first_rejected_rows"] = rejected_rows_table(rejected)
     if outcome.failure_log_path:
         metadata["failure_log"] = dg.MetadataValue.path(outcome.failure_log_path)
     if outcome.extra_columns:
@@ -97,15 +103,21 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
                 context.log.info(outcome_json(outcome, run))
             outcomes.append(outcome)
             if outcome.loaded:
+                # A partial file's first rejected rows, shown on its partition (one short query each).
+                rejected = (
+                    first_rejected_rows(store, domain.name, [outcome.file_path]).get(outcome.file_path)
+                    if outcome.status is FileStatus.PARTIAL
+                    else None
+                )
                 yield dg.AssetMaterialization(
                     asset_key=context.asset_key,
                     partition=outcome.file_path,
-                    metadata=file_metadata(outcome, run.session_id),
+                    metadata=file_metadata(outcome, run.session_id, rejected),
                 )
         yield from file_observations(
             context.asset_key, domain.name, outcomes, store, settings.retry.max_attempts
         )
-        yield from check_results(domain.name, outcomes, ingest.policy, store)
+        yield from check_results(domain.name, outcomes, ingest.policy, store, settings.retry.max_attempts)
         # A file another run holds is neither: that run materialises or fails its partition.
         failed = [o for o in outcomes if o.failed]
         if failed:

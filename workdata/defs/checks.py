@@ -5,11 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from workdata.core.checks import current_files, failed_row_ratio
+from workdata.core.file_facts import failed_file_facts
 from workdata.core.invariants import reconciliation_violations
 from workdata.core.ledger_reads import FailingFiles, failing_files
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
-from workdata.core.report import md_cell
 from workdata.core.store import Store
 
 RATIO_CHECK = "failed_row_ratio"
@@ -29,8 +29,8 @@ def check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             FAILING_FILES_CHECK,
             asset=asset_name,
-            description="ERROR while any file of the domain stands FAILED or DEAD_LETTER in the ledger (now, "
-            "not only in the last run): how many, the top category and the latest failure.",
+            description="ERROR while any file of the domain is FAILED or DEAD_LETTER (the ledger, now): "
+            "which, why, when retried, what to do.",
         ),
         dg.AssetCheckSpec(
             RECONCILIATION_CHECK,
@@ -42,7 +42,7 @@ def check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
 
 
 def check_results(
-    asset_name: str, outcomes: list[FileOutcome], policy: DomainPolicy, store: Store
+    asset_name: str, outcomes: list[FileOutcome], policy: DomainPolicy, store: Store, max_attempts: int
 ) -> list[dg.AssetCheckResult]:
     """The check results: the ratio and reconciliation over the files this run processed, the failing
     files over the whole ledger."""
@@ -66,7 +66,7 @@ def check_results(
                 ),
             },
         ),
-        failing_files_result(asset_name, failing_files(store, asset_name)),
+        failing_files_result(asset_name, failing_files(store, asset_name), max_attempts),
         dg.AssetCheckResult(
             asset_key=asset_name,
             check_name=RECONCILIATION_CHECK,
@@ -79,17 +79,42 @@ def check_results(
     ]
 
 
-def failing_files_result(asset_name: str, failing: FailingFiles) -> dg.AssetCheckResult:
-    """The failing-files check: red (ERROR) while the ledger holds a FAILED or DEAD_LETTER file."""
-    listed = "\n".join(f"| {md_cell(f)} | {status} | {md_cell(m, 200)} |" for f, status, m in failing.files)
+_FAILING_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("file", "string"),
+        dg.TableColumn("status", "string"),
+        dg.TableColumn("category", "string"),
+        dg.TableColumn("why", "string", description="The file's one-sentence reason"),
+        dg.TableColumn("next_retry", "string", description="Whether and when it is tried again"),
+        dg.TableColumn("what_to_do", "string"),
+    ]
+)
+
+
+def failing_files_result(asset_name: str, failing: FailingFiles, max_attempts: int) -> dg.AssetCheckResult:
+    """The failing-files check: red (ERROR) while the ledger holds a FAILED or DEAD_LETTER file; its
+    table answers which files, why, whether and when they are retried, and what to do."""
+    rows = []
+    for state in failing.states:
+        facts = failed_file_facts(asset_name, state, max_attempts)
+        rows.append(
+            dg.TableRecord(
+                {
+                    "file": str(state["file_path"]),
+                    "status": facts.status,
+                    "category": facts.category,
+                    "why": facts.reason,
+                    "next_retry": facts.next_retry,
+                    "what_to_do": facts.action,
+                }
+            )
+        )
     metadata: dict[str, dg.MetadataValue] = {
         "failing_files": dg.MetadataValue.int(failing.count),
         "failed": dg.MetadataValue.int(failing.failed),
         "dead_letter": dg.MetadataValue.int(failing.dead_letter),
         "top_category": dg.MetadataValue.text(failing.top_category or "-"),
-        "files": dg.MetadataValue.md(
-            "| file | status | why |\n| --- | --- | --- |\n" + listed if listed else "None."
-        ),
+        "files": dg.MetadataValue.table(rows, schema=_FAILING_SCHEMA),
     }
     if failing.last_failure_at is not None:
         metadata["last_failure"] = dg.MetadataValue.timestamp(failing.last_failure_at)

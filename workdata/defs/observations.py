@@ -1,5 +1,5 @@
-"""Each failed, dead-lettered or partial file speaks on its own partition: an AssetObservation with why,
-whether and when it is retried and how to act, or its first rejected rows."""
+"""Each failed or dead-lettered file speaks on its own partition (an AssetObservation with why, whether
+and when it is retried and how to act); each partial file's materialization shows its first rejected rows."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from workdata.core.file_facts import FailedFileFacts, RejectedRow, failed_file_facts, first_rejected_rows
+from workdata.core.file_facts import FailedFileFacts, RejectedRow, failed_file_facts
 from workdata.core.outcome import FileOutcome
-from workdata.core.records import FileStatus
 from workdata.core.store import Store
 
 _REJECTED_SCHEMA = dg.TableSchema(
@@ -26,18 +25,13 @@ _REJECTED_SCHEMA = dg.TableSchema(
 def file_observations(
     asset_key: dg.AssetKey, domain: str, outcomes: list[FileOutcome], store: Store, max_attempts: int
 ) -> Iterator[dg.AssetObservation]:
-    """One observation per failed or partial file of the run (two queries for the whole run)."""
+    """One observation per failed file of the run (one query for the whole run)."""
     failed = [o.file_path for o in outcomes if o.failed]
-    partial = [o.file_path for o in outcomes if o.status is FileStatus.PARTIAL]
     states = store.get_states(domain, failed) if failed else {}
     for key in failed:
         if (state := states.get(key)) is not None:
             facts = failed_file_facts(domain, state, max_attempts)
             yield dg.AssetObservation(asset_key=asset_key, partition=key, metadata=_failed_metadata(facts))
-    rejected = first_rejected_rows(store, domain, partial)
-    for key in partial:
-        rows = rejected.get(key, [])
-        yield dg.AssetObservation(asset_key=asset_key, partition=key, metadata=_partial_metadata(rows))
 
 
 def _failed_metadata(facts: FailedFileFacts) -> dict[str, dg.MetadataValue]:
@@ -59,14 +53,12 @@ def _failed_metadata(facts: FailedFileFacts) -> dict[str, dg.MetadataValue]:
     return metadata
 
 
-def _partial_metadata(rows: list[RejectedRow]) -> dict[str, dg.MetadataValue]:
+def rejected_rows_table(rows: list[RejectedRow]) -> dg.TableMetadataValue:
+    """A partial file's first rejected rows: row number, column, check, the raw value and the message."""
     records = [
         dg.TableRecord(
             {"row": r.row_index, "column": r.column, "check": r.check, "value": r.value, "message": r.message}
         )
         for r in rows
     ]
-    return {
-        "status": dg.MetadataValue.text(str(FileStatus.PARTIAL)),
-        "first_rejected_rows": dg.MetadataValue.table(records, schema=_REJECTED_SCHEMA),
-    }
+    return dg.MetadataValue.table(records, schema=_REJECTED_SCHEMA)

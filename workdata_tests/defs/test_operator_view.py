@@ -65,7 +65,7 @@ def test_each_failed_file_says_why_when_and_how_on_its_partition(scene, instance
     empty = _observation(instance, "empty.csv")
     assert empty["status"].value == "FAILED" and empty["category"].value == "data_malformed"
     assert empty["reason"].value == "The file is empty; it holds no header and no rows."
-    assert empty["next_retry"].value.startswith("never") and "Fix the file" in empty["what_to_do"].value
+    assert empty["next_retry"].value.startswith("never") and "fix the file" in empty["what_to_do"].value
     assert empty["attempts"].value == "1 of 4"
     dead = _observation(instance, "columns.csv")
     assert dead["status"].value == "DEAD_LETTER"
@@ -75,7 +75,12 @@ def test_each_failed_file_says_why_when_and_how_on_its_partition(scene, instance
 
 
 def test_a_partial_file_shows_its_first_rejected_rows(scene, instance, store):
-    partial = _observation(instance, "partial.csv")
+    event = instance.get_latest_materialization_event(dg.AssetKey(DOMAIN))
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(DOMAIN), asset_partitions=["partial.csv"]), limit=1
+    ).records
+    assert event is not None and records
+    partial = records[0].asset_materialization.metadata
     assert partial["status"].value == "PARTIAL"
     table = partial["first_rejected_rows"].value
     records = store.failed_records(source_file="partial.csv").sort_values("row_index")
@@ -89,6 +94,10 @@ def test_failing_files_check_is_red_until_the_files_are_fixed(scene, instance, s
     failing = _failing(instance)
     assert not failing.passed and failing.severity == dg.AssetCheckSeverity.ERROR
     assert failing.metadata["failing_files"].value == 2 and failing.metadata["dead_letter"].value == 1
+    rows = {r.data["file"]: r.data for r in failing.metadata["files"].value.records}
+    assert rows["empty.csv"]["why"] == "The file is empty; it holds no header and no rows."
+    assert rows["empty.csv"]["next_retry"].startswith("never")
+    assert "workdata release annuity_income/columns.csv" in rows["columns.csv"]["what_to_do"]
     inbox = local.inbox_dir / DOMAIN
     write_csv(inbox / "empty.csv", make_rows(DOMAIN, 3, "2024-10", 20))
     write_csv(inbox / "columns.csv", make_rows(DOMAIN, 4, "2024-11", 20))
