@@ -1,10 +1,15 @@
 """Recovery from the Launchpad: the CLI's retry, release, clear, verify, replay and maintenance as jobs."""
 
+from enum import StrEnum
+
 import dagster as dg
+from pydantic import Field
 
 from workdata.core.ingest_context import dependencies_of
+from workdata.core.ledger_reads import failed_files
 from workdata.core.maintenance import prune
 from workdata.core.open_store import open_store
+from workdata.core.records import ErrorCategory, ErrorType, FileStatus
 from workdata.core.recovery import clear, mark_due_now, release
 from workdata.core.replay import replay
 from workdata.core.session import utc_now
@@ -18,12 +23,17 @@ def _store(workdata: WorkdataResource) -> Store:
     return open_store(workdata.settings())
 
 
-class RetryFilesConfig(dg.Config):
-    """Which FAILED files to make due now (empty fields match everything)."""
+# The Launchpad offers these as choices instead of free text.
+DomainName = StrEnum("DomainName", {name: name for name in DOMAINS})
 
-    domain: str | None = None
-    file: str | None = None
-    category: str | None = None
+
+class RetryFilesConfig(dg.Config):
+    """Which FAILED files to make due now: a domain, a file and/or a category, or every one with all."""
+
+    domain: DomainName | None = Field(None, description="Only this domain's files.")
+    file: str | None = Field(None, description="One file, as in the ledger (relative to inbox/<domain>/).")
+    category: ErrorCategory | None = Field(None, description="Only files that failed with this category.")
+    all: bool = Field(False, description="Retry every FAILED file (needed when nothing else is set).")
 
 
 @dg.op(description="Make matching FAILED files due now; the retry sensor launches them on its next tick.")
@@ -31,12 +41,31 @@ def make_failed_files_due(
     context: dg.OpExecutionContext, config: RetryFilesConfig, workdata: WorkdataResource
 ):
     """Mark matching FAILED files due now, ignoring their backoff; open circuits they need probe at once."""
+    domain = config.domain.value if config.domain else None
+    category = config.category.value if config.category else None
+    if not (domain or config.file or category or config.all):
+        raise dg.Failure("Name a domain, a file or a category, or set all: true to retry every FAILED file.")
     settings = workdata.settings()
+    store = open_store(settings)
     now = utc_now()
-    count = mark_due_now(
-        open_store(settings), now, domain=config.domain, file_path=config.file, category=config.category
-    )
-    domains = [DOMAINS[config.domain]] if config.domain in DOMAINS else list(DOMAINS.values())
+    count = mark_due_now(store, now, domain=domain, file_path=config.file, category=category)
+    if not count:
+        known = failed_files(store, statuses=("FAILED",), domain=domain, limit=10)
+        names = ", ".join(f"{d}/{f}" for d, f in zip(known["domain"], known["file_path"], strict=True))
+        raise dg.Failure(
+            "No FAILED file matches "
+            + ", ".join(
+                f"{k}={v}"
+                for k, v in {"domain": domain, "file": config.file, "category": category}.items()
+                if v
+            )
+            + (
+                f"; FAILED files{' of ' + domain if domain else ''}: {names}."
+                if names
+                else "; no file is FAILED."
+            )
+        )
+    domains = [DOMAINS[domain]] if domain else list(DOMAINS.values())
     needed = sorted({dep for domain in domains for dep in dependencies_of(domain)})
     cut = settings.breakers().probe_now(needed, now) if count else []
     probing = f"; open circuits probe on the first of them: {', '.join(cut)}" if cut else ""
@@ -46,23 +75,29 @@ def make_failed_files_due(
 class ReleaseConfig(dg.Config):
     """The dead-lettered file to release."""
 
-    domain: str
-    file: str
+    domain: DomainName = Field(description="The file's domain.")
+    file: str = Field(description="The file, as in the ledger (relative to inbox/<domain>/).")
 
 
 @dg.op(description="Move one dead-lettered file back to PENDING; the inbox sensor ingests it again.")
 def release_dead_letter(context: dg.OpExecutionContext, config: ReleaseConfig, workdata: WorkdataResource):
     """DEAD_LETTER -> PENDING."""
-    if not release(_store(workdata), config.domain, config.file):
-        raise dg.Failure(f"{config.domain}/{config.file} is not in the dead letter; nothing was released.")
-    context.log.info(f"Released {config.domain}/{config.file}")
+    store, domain = _store(workdata), config.domain.value
+    if not release(store, domain, config.file):
+        known = failed_files(store, statuses=("DEAD_LETTER",), domain=domain, limit=10)
+        names = ", ".join(known["file_path"])
+        raise dg.Failure(
+            f"{domain}/{config.file} is not in the dead letter; nothing was released. "
+            + (f"Dead letters of {domain}: {names}." if names else f"{domain} has no dead letters.")
+        )
+    context.log.info(f"Released {domain}/{config.file}")
 
 
 class ClearConfig(dg.Config):
     """Ledger statuses to forget; `confirm` must be true."""
 
-    statuses: list[str] = ["FAILED", "DEAD_LETTER"]
-    confirm: bool = False
+    statuses: list[FileStatus] = Field(["FAILED", "DEAD_LETTER"], description="Ledger statuses to forget.")
+    confirm: bool = Field(False, description="Must be true: forgetting cannot be undone.")
 
 
 @dg.op(description="Forget ledger entries with the given statuses (their files count as new again).")
@@ -70,7 +105,8 @@ def clear_ledger(context: dg.OpExecutionContext, config: ClearConfig, workdata: 
     """Delete file_state rows by status, once confirmed."""
     if not config.confirm:
         raise dg.Failure("Set confirm: true to forget ledger entries.")
-    context.log.info(f"Forgot {clear(_store(workdata), config.statuses)} ledger entries")
+    statuses = [str(status) for status in config.statuses]  # the default arrives as plain text
+    context.log.info(f"Forgot {clear(_store(workdata), statuses)} ledger entries")
 
 
 @dg.op(description="Recompute checksums and check every invariant of DESIGN section 4; fails on a violation.")
@@ -90,9 +126,9 @@ def verify_invariants(context: dg.OpExecutionContext, workdata: WorkdataResource
 class ReplayConfig(dg.Config):
     """Which failed rows to replay (empty fields match everything)."""
 
-    domain: str | None = None
-    session: str | None = None
-    error_type: str | None = None
+    domain: DomainName | None = Field(None, description="Only this domain's failed rows.")
+    session: str | None = Field(None, description="Only rows failed in this session (etl_...).")
+    error_type: ErrorType | None = Field(None, description="Only rows failed with this error type.")
 
 
 @dg.op(
@@ -101,14 +137,14 @@ class ReplayConfig(dg.Config):
 def replay_failed_rows(context: dg.OpExecutionContext, config: ReplayConfig, workdata: WorkdataResource):
     """Replay failed rows, file by file, atomically."""
     settings, store, run_id = workdata.settings(), _store(workdata), f"replay-{context.run_id}"
-    for name in [config.domain] if config.domain else list(DOMAINS):
+    for name in [config.domain.value] if config.domain else list(DOMAINS):
         for r in replay(
             store,
             DOMAINS[name],
             settings.reference_dir,
             run_id,
             session_id=config.session,
-            error_type=config.error_type,
+            error_type=config.error_type.value if config.error_type else None,
         ):
             context.log.info(f"{r.domain}/{r.file_path}: {r.loaded} of {r.candidates} failed rows now loaded")
 

@@ -122,3 +122,40 @@ def test_retry_job_probes_an_open_circuit_at_once(world, instance):
     launch(defs, instance, requests)
     assert state(settings)["status"] == "SUCCESS"
     assert settings.breakers().states()["reference:plans"].state == "closed"
+
+
+def test_launchpad_choices_and_jobs_that_match_nothing_say_what_is_known(world, instance):
+    """Domains, categories, statuses and error types are choices; a job matching nothing fails saying what
+    exists; retrying everything takes an explicit all: true."""
+    settings, _ = world
+    defs = build_definitions(settings)
+    first_run(defs, instance)  # KEY fails: its reference folder is missing
+    retry_fields = defs.resolve_job_def("retry_failed_files").get_config_schema_snapshot()
+    assert any("annuity_income" in str(t) for t in retry_fields.all_config_snaps_by_key.values())
+    bare = run_job(defs, instance, "retry_failed_files", {"make_failed_files_due": {"config": {}}})
+    assert not bare.success and "set all: true" in _failure(bare)
+    typo = run_job(
+        defs,
+        instance,
+        "retry_failed_files",
+        {"make_failed_files_due": {"config": {"domain": DOMAIN, "file": "no_such.csv"}}},
+    )
+    assert not typo.success and f"FAILED files of {DOMAIN}: {DOMAIN}/{KEY}" in _failure(typo)
+    with pytest.raises(dg.DagsterInvalidConfigError, match="not in enum type DomainName"):
+        run_job(defs, instance, "retry_failed_files", {"make_failed_files_due": {"config": {"domain": "x"}}})
+    released = run_job(
+        defs,
+        instance,
+        "release_file",
+        {"release_dead_letter": {"config": {"domain": DOMAIN, "file": "x.csv"}}},
+    )
+    assert not released.success and f"{DOMAIN} has no dead letters" in _failure(released)
+    everything = run_job(
+        defs, instance, "retry_failed_files", {"make_failed_files_due": {"config": {"all": True}}}
+    )
+    assert everything.success
+
+
+def _failure(result) -> str:
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return failures[0].event_specific_data.error.message
