@@ -16,7 +16,7 @@ from workdata.cli.render import print_ignored, print_summary
 from workdata.core.domain import Domain
 from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.planning import Plannable, RunPlan, discover_pending, plan_runs
-from workdata.core.row_outcome import OUTCOME_EVENT
+from workdata.core.row_outcome import is_outcome_line
 from workdata.core.run_summary import summarize
 from workdata.core.session import new_session_id
 from workdata.core.settings import WorkdataSettings
@@ -159,8 +159,8 @@ def _watch(instance: dg.DagsterInstance, run_id: str, advance: Callable[[int], N
 
 
 def _reports_a_file(message: str | None) -> bool:
-    # Each file's outcome reaches the run's logs once, as the JSON line of the managed `workdata` logger.
-    return bool(message) and f'"event": "{OUTCOME_EVENT}"' in message
+    # Each file's outcome reaches the run's logs once, as the line of the managed `workdata` logger.
+    return is_outcome_line(message)
 
 
 def _top_reason(store: Store, session_id: str, row) -> str:

@@ -8,8 +8,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workdata.core.row_outcome import OUTCOME_FIELDS
+
 LOG_FILE_NAME = "workdata.log"
-_OUTCOME_LOGGER = "workdata.outcomes"
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -22,20 +23,13 @@ class JsonLineFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
         }
-        message = record.getMessage()
-        parsed = _json_object(message) if record.name == _OUTCOME_LOGGER else None
-        line |= parsed if parsed is not None else {"message": message}
+        line["message"] = record.getMessage()
+        fields = getattr(record, OUTCOME_FIELDS, None)
+        if isinstance(fields, dict):
+            line |= fields
         if record.exc_info:
             line["trace"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
-
-
-def _json_object(text: str) -> dict | None:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 class _QuietFileHandler(logging.FileHandler):

@@ -36,7 +36,7 @@ from workdata.core.readers import ReadOptions, read_raw
 from workdata.core.readers_stream import streamable
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FileStatus, Stage
-from workdata.core.row_outcome import outcome_json, row_outcome
+from workdata.core.row_outcome import OUTCOME_FIELDS, outcome_fields, outcome_line, row_outcome
 from workdata.core.skips import busy_elsewhere, skip_reason
 from workdata.core.staging import check_block, stage_csv
 from workdata.core.store import StagedRows
@@ -107,7 +107,8 @@ def _process_claimed(
 
 def _finished(domain: Domain, outcome: FileOutcome, ingest: Ingest) -> FileOutcome:
     _update_breakers(domain, outcome, ingest)
-    outcome_log.info(outcome_json(outcome, ingest.run))
+    # One plain line for people (the run's event log); its fields as JSON for logs/workdata.log.
+    outcome_log.info(outcome_line(outcome), extra={OUTCOME_FIELDS: outcome_fields(outcome, ingest.run)})
     return outcome
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from workdata.core.domain import Domain
 from workdata.core.errors import RejectedFileError, classify
@@ -14,10 +15,37 @@ from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FileStatus, Stage
 
 OUTCOME_EVENT = "file_outcome"
+# The attribute of a log record that carries the outcome's fields (logs/workdata.log writes them as JSON).
+OUTCOME_FIELDS = "workdata_outcome"
+_LINE = re.compile(r"^File .+: (SUCCESS|PARTIAL|FAILED|SKIPPED|DEAD_LETTER)( — |$)")
+
+
+def outcome_line(outcome: FileOutcome) -> str:
+    """The file outcome as one plain line for the run's event log (the JSON fields go to workdata.log)."""
+    head = f"File {outcome.domain}/{outcome.file_path}: {outcome.status}"
+    if outcome.status in (FileStatus.SUCCESS, FileStatus.PARTIAL):
+        rows = f"{outcome.rows_loaded:,} of {outcome.rows_total:,} rows loaded"
+        if outcome.rows_failed:
+            rows += f", {outcome.rows_failed:,} rejected (most often: {outcome.top_reason})"
+        return f"{head} — {rows}."
+    if outcome.status is FileStatus.SKIPPED:
+        return f"{head} — {outcome.user_message}"
+    retry = "retried later" if outcome.retryable else "not retried"
+    return f"{head} — {outcome.error_category}, {retry}: {outcome.user_message}"
+
+
+def is_outcome_line(message: str | None) -> bool:
+    """True for a line `outcome_line` wrote."""
+    return bool(message) and _LINE.match(message) is not None
+
+
+def outcome_fields(outcome: FileOutcome, run: RunContext) -> dict:
+    """The file outcome's fields for the structured log every file gets exactly once."""
+    return json.loads(outcome_json(outcome, run))
 
 
 def outcome_json(outcome: FileOutcome, run: RunContext) -> str:
-    """The file outcome as one JSON line (the structured log every file gets exactly once)."""
+    """The file outcome as one JSON object."""
     return json.dumps(
         {
             "event": OUTCOME_EVENT,

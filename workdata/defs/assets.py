@@ -16,7 +16,7 @@ from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.pipeline import OUTCOME_LOGGER, process_files
 from workdata.core.records import FileStatus
 from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
-from workdata.core.row_outcome import outcome_json
+from workdata.core.row_outcome import outcome_line
 from workdata.defs.checks import check_results, check_specs
 from workdata.defs.observations import file_observations, rejected_rows_table
 from workdata.defs.partitions import FILE_PARTITIONS
@@ -100,7 +100,7 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
         captured = outcome_log_captured(context.instance)
         for outcome in process_files(domain, context.partition_keys, settings.inbox_dir, ingest):
             if not captured:
-                context.log.info(outcome_json(outcome, run))
+                context.log.info(outcome_line(outcome))
             outcomes.append(outcome)
             if outcome.loaded:
                 # A partial file's first rejected rows, shown on its partition (one short query each).
