@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +146,26 @@ def discover_pending(
     survey = survey_inbox(inbox_dir, domains, settle_seconds)
     hashes = hash_with_cache(survey.files, hash_cache or {})
     return hashes, pending_files(survey.files, hashes, processed, in_flight), survey.ignored
+
+
+class HashCache:
+    """Content hashes of inbox files by fingerprint, kept in a file between sensor ticks (a file, not the
+    sensor's cursor: the cursor stays a few lines however many files the inbox holds)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, tuple[str, str]]:
+        """'domain/key' -> (fingerprint, sha256); empty when missing or unreadable (hashes are redone)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {name: (pair[0], pair[1]) for name, pair in data.items() if len(pair) == 2}
+
+    def save(self, hashes: Mapping[str, tuple[str, str]]) -> None:
+        """Replace the cache (written aside and renamed, so a reader never sees half of it)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        staged = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        staged.write_text(json.dumps(dict(hashes), ensure_ascii=False), encoding="utf-8")
+        os.replace(staged, self.path)

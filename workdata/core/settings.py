@@ -74,6 +74,11 @@ class WorkdataSettings(BaseSettings):
         return self.logs_dir / f"wdh_etl_failures_{session_id}.csv"
 
     @property
+    def hash_cache_path(self) -> Path:
+        """Where the inbox sensor keeps inbox files' content hashes between ticks."""
+        return self.home / "inbox_hashes.json"
+
+    @property
     def claims_dir(self) -> Path:
         """Where the per-file claims of running ingestions live (one ingestion per file at a time)."""
         return self.home / "claims"

@@ -7,7 +7,7 @@ import dagster as dg
 from workdata.core.inbox import IgnoredEntry
 from workdata.core.log_recovery import recover_failure_logs
 from workdata.core.open_store import STORE_ERRORS, open_store
-from workdata.core.planning import discover_pending, plan_runs
+from workdata.core.planning import HashCache, discover_pending, plan_runs
 from workdata.core.session import new_session_id
 from workdata.defs.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
@@ -17,9 +17,11 @@ from workdata.defs.run_outcome import record_run_outcome
 from workdata.domains import DOMAINS
 
 
-def _load_cursor(raw: str | None) -> tuple[dict, dict]:
+def _load_cursor(raw: str | None) -> dict[str, str]:
+    # The cursor holds only the requests not yet in the ledger ('domain/key' -> sha256); hashes live in
+    # the hash cache file. An older cursor's "hashes" are simply redone once.
     data = json.loads(raw) if raw else {}
-    return data.get("hashes", {}), data.get("requested", {})
+    return data.get("requested", {})
 
 
 @dg.sensor(
@@ -33,7 +35,9 @@ def _load_cursor(raw: str | None) -> tuple[dict, dict]:
 def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
     """Find new or changed domain files, add their partitions and request batched runs."""
     settings = workdata.settings()
-    cached, requested = _load_cursor(context.cursor)
+    requested = _load_cursor(context.cursor)
+    cache = HashCache(settings.hash_cache_path)
+    cached = cache.load()
     try:
         store = open_store(settings, attempts=3)
         recover_failure_logs(store)  # appends a killed run committed but never wrote
@@ -47,12 +51,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     hashes, pending, ignored = discover_pending(
         settings.inbox_dir, DOMAINS.values(), processed, cached, requested, settings.settle_seconds
     )
+    if hashes != cached:
+        cache.save(hashes)
     for entry in ignored:
         context.log.warning(f"Ignored inbox entry {entry.domain}/{entry.name!r}: {entry.reason}.")
     if not pending:
         return dg.SensorResult(
             skip_reason=f"No new or changed files among {len(hashes)} in the inbox" + ignored_note(ignored),
-            cursor=json.dumps({"hashes": hashes, "requested": requested}),
+            cursor=json.dumps({"requested": requested}),
         )
     existing = {d: context.instance.get_dynamic_partitions(FILE_PARTITIONS[d].name) for d in DOMAINS}
     new_keys, plans = plan_runs(pending, existing, settings.run_batch_size, settings.run_batch_bytes)
@@ -71,7 +77,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         dynamic_partitions_requests=[
             FILE_PARTITIONS[domain].build_add_request(keys) for domain, keys in new_keys.items() if keys
         ],
-        cursor=json.dumps({"hashes": hashes, "requested": requested}),
+        cursor=json.dumps({"requested": requested}),
     )
 
 

@@ -1,5 +1,7 @@
 """The inbox sensor on a real instance: partitions, few runs, idempotent ticks."""
 
+import json
+
 import dagster as dg
 import pytest
 
@@ -35,7 +37,7 @@ def apply(defs, instance, result):
     ]
 
 
-def test_backlog_goes_in_one_run_per_domain_then_the_sensor_rests(defs, instance, demo, store):
+def test_backlog_goes_in_one_run_per_domain_then_the_sensor_rests(defs, instance, demo, store, settings):
     result = tick(defs, instance)
     assert len(result.run_requests) == 2
     assert {r.job_name for r in result.run_requests} == {
@@ -62,6 +64,10 @@ def test_backlog_goes_in_one_run_per_domain_then_the_sensor_rests(defs, instance
     rested = tick(defs, instance, again.cursor)
     assert not rested.run_requests
     assert "No new or changed files" in rested.skip_reason.skip_message
+    # Once the ledger has caught up, the cursor is a line, whatever the inbox holds; hashes are cached
+    # in a file beside the ledger.
+    assert json.loads(rested.cursor) == {"requested": {}}
+    assert len(json.loads(settings.hash_cache_path.read_text())) == len(demo)
 
 
 def test_changed_and_new_files_get_runs_for_exactly_those(defs, instance, demo, store, settings):
