@@ -26,6 +26,8 @@ from workdata.defs.session import session_id_for
 from workdata.defs.tags import RETRY_TAG
 from workdata.domains import DOMAINS
 
+STATUS_TAG = "workdata/file_status"
+
 
 def file_metadata(
     outcome: FileOutcome, session_id: str, rejected: list[RejectedRow] | None = None
@@ -113,6 +115,8 @@ def _define(domain: Domain) -> dg.AssetsDefinition:
                     asset_key=context.asset_key,
                     partition=outcome.file_path,
                     metadata=file_metadata(outcome, run.session_id, rejected),
+                    # Partial files stand apart from clean ones on the partition, not only in metadata.
+                    tags={STATUS_TAG: str(outcome.standing)},
                 )
         yield from file_observations(
             context.asset_key, domain.name, outcomes, store, settings.retry.max_attempts

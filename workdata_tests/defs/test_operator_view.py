@@ -82,6 +82,7 @@ def test_a_partial_file_shows_its_first_rejected_rows(scene, instance, store):
     assert event is not None and records
     partial = records[0].asset_materialization.metadata
     assert partial["status"].value == "PARTIAL"
+    assert records[0].asset_materialization.tags["workdata/file_status"] == "PARTIAL"
     table = partial["first_rejected_rows"].value
     records = store.failed_records(source_file="partial.csv").sort_values("row_index")
     shown = [r.data["row"] for r in table.records]
