@@ -7,7 +7,7 @@ import dagster as dg
 from workdata.core.settings import WorkdataSettings
 from workdata.defs.assets import DOMAIN_ASSETS
 from workdata.defs.jobs import INGEST_JOBS
-from workdata.defs.recovery_jobs import MAINTENANCE_SCHEDULE, RECOVERY_JOBS
+from workdata.defs.recovery_jobs import maintenance_schedule, recovery_jobs
 from workdata.defs.resources import build_resources
 from workdata.defs.retry_sensor import retry_sensor
 from workdata.defs.sensors import RUN_OUTCOME_SENSORS, inbox_sensor
@@ -15,10 +15,12 @@ from workdata.defs.sensors import RUN_OUTCOME_SENSORS, inbox_sensor
 
 def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
     """Assets, jobs, sensors and resources of workdata, with paths from `settings`."""
+    resources = build_resources(settings)
+    recovery = recovery_jobs(resources["workdata"])
     return dg.Definitions(
         assets=list(DOMAIN_ASSETS.values()),
-        jobs=[*INGEST_JOBS.values(), *RECOVERY_JOBS],
-        schedules=[MAINTENANCE_SCHEDULE],
+        jobs=[*INGEST_JOBS.values(), *recovery],
+        schedules=[maintenance_schedule(recovery[-1])],
         sensors=[inbox_sensor, retry_sensor, *RUN_OUTCOME_SENSORS],
-        resources=build_resources(settings),
+        resources=resources,
     )

@@ -165,12 +165,15 @@ def prune_history(context: dg.OpExecutionContext, config: MaintenanceConfig, wor
     context.log.info(", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 
-def _job(op: dg.OpDefinition, name: str, description: str) -> dg.JobDefinition:
+def _job(op: dg.OpDefinition, name: str, description: str, workdata: WorkdataResource) -> dg.JobDefinition:
+    # The job's `workdata` resource is fixed when the location loads: the Launchpad opens on the op's own
+    # few choices, not on 20 lines of paths and retry settings (WORKDATA_* and dagster.yaml set those).
     @dg.job(
         name=name,
         description=description,
         executor_def=dg.in_process_executor,
         tags={"workdata/kind": "recovery"},
+        resource_defs={"workdata": dg.ResourceDefinition.hardcoded_resource(workdata, "workdata's settings")},
     )
     def _the_job():
         op()
@@ -178,19 +181,27 @@ def _job(op: dg.OpDefinition, name: str, description: str) -> dg.JobDefinition:
     return _the_job
 
 
-RECOVERY_JOBS = [
-    _job(make_failed_files_due, "retry_failed_files", "Surgical retry: make FAILED files due now."),
-    _job(release_dead_letter, "release_file", "Release one dead-lettered file."),
-    _job(clear_ledger, "forget_ledger_entries", "Forget ledger entries by status."),
-    _job(verify_invariants, "verify_ledger", "Check every invariant; fails listing violations."),
-    _job(replay_failed_rows, "replay_rows", "Load failed rows that pass today's rules."),
-    _job(prune_history, "maintenance", "Retention pruning."),
+_RECOVERY = [
+    (make_failed_files_due, "retry_failed_files", "Surgical retry: make FAILED files due now."),
+    (release_dead_letter, "release_file", "Release one dead-lettered file."),
+    (clear_ledger, "forget_ledger_entries", "Forget ledger entries by status."),
+    (verify_invariants, "verify_ledger", "Check every invariant; fails listing violations."),
+    (replay_failed_rows, "replay_rows", "Load failed rows that pass today's rules."),
+    (prune_history, "maintenance", "Retention pruning."),
 ]
 
-MAINTENANCE_SCHEDULE = dg.ScheduleDefinition(
-    name="daily_maintenance",
-    job=RECOVERY_JOBS[-1],
-    cron_schedule="30 3 * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day at 03:30: prune history past the retention period (90 days by default).",
-)
+
+def recovery_jobs(workdata: WorkdataResource) -> list[dg.JobDefinition]:
+    """The Launchpad's recovery jobs, bound to `workdata` (the location's settings)."""
+    return [_job(op, name, description, workdata) for op, name, description in _RECOVERY]
+
+
+def maintenance_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
+    """Daily retention pruning by the maintenance job."""
+    return dg.ScheduleDefinition(
+        name="daily_maintenance",
+        job=job,
+        cron_schedule="30 3 * * *",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Every day at 03:30: prune history past the retention period (90 days by default).",
+    )

@@ -159,3 +159,17 @@ def test_launchpad_choices_and_jobs_that_match_nothing_say_what_is_known(world, 
 def _failure(result) -> str:
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     return failures[0].event_specific_data.error.message
+
+
+def test_the_launchpad_of_a_recovery_job_opens_without_resource_config(world):
+    """Its resource is fixed by the location's settings: the default config holds only the op's choices."""
+    from dagster._core.snap import JobSnap
+    from dagster._core.snap.snap_to_yaml import default_values_yaml_from_type_snap
+
+    settings, _ = world
+    defs = build_definitions(settings)
+    for name in ("retry_failed_files", "release_file", "forget_ledger_entries", "replay_rows"):
+        snap = JobSnap.from_job_def(defs.resolve_job_def(name))
+        schema = snap.config_schema_snapshot
+        root = schema.get_config_snap(snap.mode_def_snaps[0].root_config_key)
+        assert "resources" not in default_values_yaml_from_type_snap(schema, root), name
