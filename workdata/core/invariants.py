@@ -1,4 +1,4 @@
-"""Checks of DESIGN section 4's invariants against the store; each returns plain-text violations."""
+"""Checks of docs/DESIGN.md section 4's invariants against the store; each returns plain-text violations."""
 
 from __future__ import annotations
 

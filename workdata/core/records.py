@@ -60,7 +60,7 @@ class ErrorCategory(StrEnum):
 
 
 # A FailedRecord (one rejected row and one reason) is a row with exactly these columns, in this order,
-# in the session CSV and the failed_records table (DESIGN section 3); they are built in bulk as frames.
+# in the session CSV and the failed_records table (docs/DESIGN.md section 3); built in bulk as frames.
 FAILED_RECORD_COLUMNS: tuple[str, ...] = (
     "session_id",
     "timestamp",

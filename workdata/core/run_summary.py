@@ -35,7 +35,7 @@ REPORT_FILES = 500
 
 @dataclass(frozen=True)
 class RunSummary:
-    """DESIGN section 3's run summary."""
+    """docs/DESIGN.md section 3's run summary."""
 
     run_id: str
     session_id: str | None

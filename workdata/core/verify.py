@@ -1,4 +1,4 @@
-"""`workdata verify`: recompute checksums and check every invariant of DESIGN section 4."""
+"""`workdata verify`: recompute checksums and check every invariant of docs/DESIGN.md section 4."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def clear_ledger(context: dg.OpExecutionContext, config: ClearConfig, workdata: 
     context.log.info(f"Forgot {clear(_store(workdata), statuses)} ledger entries")
 
 
-@dg.op(description="Recompute checksums and check every invariant of DESIGN section 4; fails on a violation.")
+@dg.op(description="Recompute checksums and check every invariant (docs/DESIGN.md section 4); fails on one.")
 def verify_invariants(context: dg.OpExecutionContext, workdata: WorkdataResource):
     """Fail with the list of violations, if any."""
     settings = workdata.settings()
