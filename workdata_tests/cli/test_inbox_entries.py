@@ -7,8 +7,10 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -19,10 +21,23 @@ from workdata.core.settings import WorkdataSettings
 from workdata.defs.build import build_definitions
 from workdata.defs.sensors import inbox_sensor
 from workdata.demo.files import make_rows, write_csv
-from workdata_tests.cli_process import clean_env, workdata
+from workdata_tests.cli_process import REPO, clean_env, workdata
 
-# Root reads every file: an unreadable file is only unreadable to an ordinary user.
-AS_NOBODY = os.geteuid() == 0 and shutil.which("setpriv") is not None
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@cache
+def as_nobody() -> bool:
+    # Root reads every file: an unreadable file is only unreadable to an ordinary user, who must be able
+    # to reach this checkout and its virtualenv (a clone under a private folder cannot).
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return False
+    probe = subprocess.run(
+        [*NOBODY, sys.executable, "-c", "import workdata.cli"], cwd=REPO, capture_output=True, timeout=120
+    )
+    return probe.returncode == 0
+
+
 IGNORED = {
     "tab\tname.csv": "tab, line break, '...'",
     "new\nline.csv": "tab, line break, '...'",
@@ -68,7 +83,7 @@ def home() -> Iterator[Path]:
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = clean_env(WORKDATA_HOME=str(home), WORKDATA_SETTLE_SECONDS="0", HOME=str(home))
-    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if AS_NOBODY else []
+    prefix = NOBODY if as_nobody() else []
     return workdata(env, *args, prefix=prefix)
 
 
@@ -87,7 +102,7 @@ def test_every_odd_entry_is_ledgered_or_reported(home):
     for name in ("notes.txt", "old.xls"):
         assert (states[name]["status"], states[name]["error_category"]) == ("FAILED", "data_malformed")
         assert "not supported" in states[name]["user_message"]
-    if AS_NOBODY:
+    if as_nobody():
         secret = store.get_state("annuity_income", "secret.csv")
         assert (secret["status"], secret["error_category"], secret["retryable"]) == ("FAILED", "auth", False)
         assert "permission denied" in secret["user_message"]
