@@ -46,7 +46,7 @@ def skip_reason(
         message = f"Already failed with this content ({state['user_message']}); skipped, {when}."
         return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)
     if ingest.policy.skip_failed:
-        known = ingest.store.known_bad(file_hash)
+        known = ingest.store.known_bad(file_hash, domain.name, file_key)
         if known is not None:
             message = f"Same content as known-bad {known[0]}/{known[1]} ({known[2]}); skipped."
             return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=True)

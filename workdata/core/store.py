@@ -107,13 +107,15 @@ class Store:
             ).fetchall()
         return {(domain, path): file_hash for domain, path, file_hash in rows}
 
-    def known_bad(self, file_hash: str) -> tuple[str, str, str] | None:
-        """(domain, file_path, status) of a file whose content `file_hash` FAILED or was dead-lettered."""
+    def known_bad(self, file_hash: str, domain: str, file_path: str) -> tuple[str, str, str] | None:
+        """(domain, file_path, status) of another file whose content `file_hash` FAILED or was
+        dead-lettered (the file itself is not "known bad" to itself: its retry must run)."""
         with self.connect() as conn:
             row = conn.execute(
                 "SELECT domain, file_path, status FROM file_state WHERE file_hash = ? "
-                "AND status IN ('FAILED', 'DEAD_LETTER') ORDER BY last_attempt_at DESC LIMIT 1",
-                [file_hash],
+                "AND status IN ('FAILED', 'DEAD_LETTER') AND NOT (domain = ? AND file_path = ?) "
+                "ORDER BY last_attempt_at DESC LIMIT 1",
+                [file_hash, domain, file_path],
             ).fetchone()
         return tuple(row) if row else None
 

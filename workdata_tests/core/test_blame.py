@@ -165,3 +165,14 @@ def test_blame_through_the_cli(tmp_path, references):
     # Both need the broken reference table too: they wait for it, retryable, never blamed.
     assert ledger["deep.jsonl"][1:] == ledger["nested.parquet"][1:] == ("connectivity", True)
     assert "reference table 'plans'" in store.get_state(INCOME.name, "needs_plans.csv")["user_message"]
+
+
+def test_skip_failed_never_skips_a_file_for_its_own_earlier_failure(local, store, run, references):
+    """--skip-failed skips content known bad under another name; the file's own retry still runs."""
+    _clean(local, "retry_me.csv")
+    plans = (references / "plans.csv").read_bytes()
+    (references / "plans.csv").unlink()
+    assert _ingest(local, store, run, "retry_me.csv").status is FileStatus.FAILED
+    (references / "plans.csv").write_bytes(plans)
+    strict = local.model_copy(update={"skip_failed": True})
+    assert _ingest(strict, store, run, "retry_me.csv", retrying=True).status is FileStatus.SUCCESS
