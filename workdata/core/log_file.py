@@ -56,6 +56,10 @@ def attach_log_file(logs_dir: Path) -> str | None:
     logger.setLevel(logging.INFO)
     if any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
         return None
+    # One log file per process: a process that runs for several homes (tests, in-process runs) moves on.
+    for old in [h for h in logger.handlers if isinstance(h, _QuietFileHandler)]:
+        logger.removeHandler(old)
+        old.close()
     try:
         logs_dir.mkdir(parents=True, exist_ok=True)
         handler = _QuietFileHandler(path, encoding="utf-8")
