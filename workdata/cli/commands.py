@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from workdata.cli.home import ensure_dagster_home, open_instance
@@ -105,7 +106,8 @@ def export_failures(session_id: str, out: str | None = None) -> int:
     path = Path(out) if out else settings.failure_log_path(session_id)
     count = rewrite_failures(path, store.failed_records(session_id=session_id))
     console.print(
-        f"Wrote {count} failed records of {session_id} to [link={path.resolve().as_uri()}]{path}[/link]"
+        f"Wrote {count} failed records of {session_id} to "
+        f"[link={path.resolve().as_uri()}]{escape(str(path))}[/link]"
     )
     return 0
 
