@@ -73,5 +73,5 @@ def test_daemon_ingests_inbox_and_ui_shows_materialized_and_failed_partitions(da
         found = [t.get("workdata/outcome") for t in tags]
         return found if all(found) else None
 
-    # The daemon's run-status sensor tags each finished run with its honest outcome.
+    # The daemon's run-outcome sensor tags each finished run with its honest outcome.
     assert wait_for(outcomes, timeout=120) == ["PARTIAL", "PARTIAL"]

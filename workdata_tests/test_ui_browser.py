@@ -117,7 +117,7 @@ def test_operator_sees_partitions_outcome_report_and_sensors(ui, page, shots):
     page.screenshot(path=shots / "failure-report.png")
 
     page.goto(f"{base}/automation")
-    for sensor in ("inbox_sensor", "retry_sensor", "run_outcome_on_failure"):
+    for sensor in ("inbox_sensor", "retry_sensor", "run_outcome_sensor"):
         expect(page.get_by_text(sensor, exact=True)).to_be_visible(timeout=60_000)
     page.screenshot(path=shots / "sensors.png")
 

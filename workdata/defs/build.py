@@ -10,7 +10,7 @@ from workdata.defs.jobs import INGEST_JOBS
 from workdata.defs.recovery_jobs import maintenance_schedule, recovery_jobs
 from workdata.defs.resources import build_resources
 from workdata.defs.retry_sensor import retry_sensor
-from workdata.defs.sensors import RUN_OUTCOME_SENSORS, inbox_sensor
+from workdata.defs.sensors import inbox_sensor, run_outcome_sensor
 
 
 def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
@@ -21,6 +21,6 @@ def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
         assets=list(DOMAIN_ASSETS.values()),
         jobs=[*INGEST_JOBS.values(), *recovery],
         schedules=[maintenance_schedule(recovery[-1])],
-        sensors=[inbox_sensor, retry_sensor, *RUN_OUTCOME_SENSORS],
+        sensors=[inbox_sensor, retry_sensor, run_outcome_sensor],
         resources=resources,
     )

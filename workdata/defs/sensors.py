@@ -1,6 +1,8 @@
 """The inbox sensor: new or changed files become dynamic partitions and a few batched runs."""
 
 import json
+import time
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -13,7 +15,7 @@ from workdata.defs.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import ensure_writer_pool
 from workdata.defs.resources import WorkdataResource
-from workdata.defs.run_outcome import record_run_outcome
+from workdata.defs.run_outcome import OUTCOME_TAG, record_run_outcome
 from workdata.domains import DOMAINS
 
 
@@ -90,30 +92,51 @@ def ignored_note(ignored: list[IgnoredEntry], shown: int = 3) -> str:
     return f"; ignored {len(ignored)} entr{'y' if len(ignored) == 1 else 'ies'}: {named}{more}."
 
 
-def _outcome_sensor(status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
-    # Every job of the location is watched: the UI's "Materialize" and its re-executions of failed
-    # partitions run as the asset job, backfills as theirs; runs that ingest no domain are passed over.
-    @dg.run_status_sensor(
-        run_status=status,
-        name=f"run_outcome_on_{status.value.lower()}",
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"When a run that ingests files ends with {status.value} (ingest jobs, UI launches, "
-        "re-executions and backfills alike), records its honest outcome (SUCCESS / PARTIAL / FAILED): "
-        "run_summaries row, workdata/outcome tag, Markdown report.",
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+# Runs updated in the same second as the cursor are looked at again (those already tagged are skipped).
+OVERLAP = timedelta(seconds=1)
+
+
+@dg.sensor(
+    name="run_outcome_sensor",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When a run that ingests files has finished (ingest jobs, UI launches, re-executions and "
+    "backfills alike; crashed runs too, once run monitoring marks them), records its honest outcome "
+    "(SUCCESS / PARTIAL / FAILED): run_summaries row, workdata/* tags, Markdown report.",
+)
+def run_outcome_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
+    """Record the outcome of every finished run that ingested files and has none yet."""
+    # One sensor that says what it did, instead of three run-status sensors each logging "empty result"
+    # every tick. The cursor is the update time of the last finished run seen; a run already tagged with
+    # its outcome (by `workdata run` in process, or an earlier tick) is passed over.
+    if context.cursor is None:
+        return dg.SensorResult(
+            skip_reason="Watching for runs that finish from now on.", cursor=str(time.time())
+        )
+    since = datetime.fromtimestamp(float(context.cursor), UTC)
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(statuses=FINISHED, updated_after=since - OVERLAP),
+        order_by="update_timestamp",
+        ascending=True,
+        limit=200,
     )
-    def _sensor(context: dg.RunStatusSensorContext, workdata: WorkdataResource) -> None:
-        if domain_of_run(context.dagster_run) is None:
-            return
-        settings = workdata.settings()
-        store = open_store(settings, attempts=6)
-        summary = record_run_outcome(context.instance, context.dagster_run, store)
-        context.log.info(f"{context.dagster_run.run_id}: {summary.status}")
-
-    return _sensor
-
-
-# Crashed runs end FAILURE too (run monitoring marks them), so these three cover every finished run.
-RUN_OUTCOME_SENSORS = [
-    _outcome_sensor(status)
-    for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
-]
+    latest = max((r.update_timestamp.timestamp() for r in records), default=since.timestamp())
+    pending = [
+        r.dagster_run
+        for r in records
+        if OUTCOME_TAG not in r.dagster_run.tags and domain_of_run(r.dagster_run) is not None
+    ]
+    if not pending:
+        return dg.SensorResult(
+            skip_reason=f"No run that ingests files finished since {since.isoformat(timespec='seconds')}.",
+            cursor=str(latest),
+        )
+    store = open_store(workdata.settings(), attempts=6)
+    outcomes = [
+        f"{run.run_id[:8]} {record_run_outcome(context.instance, run, store).status}" for run in pending
+    ]
+    return dg.SensorResult(
+        skip_reason=f"Recorded the outcome of {len(outcomes)} run(s): {', '.join(outcomes)}.",
+        cursor=str(latest),
+    )

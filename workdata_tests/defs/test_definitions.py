@@ -16,13 +16,7 @@ def test_code_location_loads_with_assets_jobs_sensor_and_resources(monkeypatch, 
         assert job.partitions_def.name == f"{name}_files"
         assert job.executor_def.name == "in_process"
     sensors = {s.name for s in defs.sensors}
-    assert sensors == {
-        "inbox_sensor",
-        "retry_sensor",
-        "run_outcome_on_success",
-        "run_outcome_on_failure",
-        "run_outcome_on_canceled",
-    }
+    assert sensors == {"inbox_sensor", "retry_sensor", "run_outcome_sensor"}
     jobs = {j.name for j in repo.get_all_jobs()}
     assert {
         "retry_failed_files",

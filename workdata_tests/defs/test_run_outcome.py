@@ -1,4 +1,4 @@
-"""The real run-status sensors on a real instance: every finished run gets an honest outcome."""
+"""The real run-outcome sensor on a real instance: every finished run gets an honest outcome."""
 
 import json
 
@@ -11,7 +11,7 @@ from workdata.core.planning import RunPlan
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.run_outcome import OUTCOME_TAG
-from workdata.defs.sensors import RUN_OUTCOME_SENSORS
+from workdata.defs.sensors import run_outcome_sensor
 from workdata_tests.pg import BACKENDS
 
 # The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.
@@ -31,18 +31,16 @@ def run_files(defs, instance, keys):
 
 
 def evaluate_outcome_sensor(defs, instance, run):
-    sensor = {s.name: s for s in RUN_OUTCOME_SENSORS}[f"run_outcome_on_{run.status.value.lower()}"]
-    event = instance.all_logs(
-        run.run_id, of_type={DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE}
-    )
-    context = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name,
-        dagster_event=event[-1].dagster_event,
-        dagster_instance=instance,
-        dagster_run=run,
+    """One tick of the real run-outcome sensor, its cursor before every run of the test."""
+    context = dg.build_sensor_context(
+        instance=instance,
+        instance_ref=instance.get_ref(),
+        definitions=defs,
+        cursor="0",
         resources=defs.resources,
     )
-    sensor(context)
+    result = run_outcome_sensor(context)
+    assert run.run_id[:8] in result.skip_reason.skip_message
     return instance.get_run_by_id(run.run_id)
 
 
@@ -142,3 +140,16 @@ def test_a_run_that_only_skipped_reports_no_rows_loaded_and_no_failure_log(defs,
         if e.dagster_event.engine_event_data and "report" in e.dagster_event.engine_event_data.metadata
     ]
     assert reports and "Rows: 0 loaded, none rejected." in reports[-1] and "failure log" not in reports[-1]
+
+
+def test_the_outcome_sensor_records_a_run_once_and_says_when_idle(defs, instance, store):
+    run = run_files(defs, instance, ["income_2024-07.csv"])
+    first = dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources)
+    started = run_outcome_sensor(first)
+    assert "from now on" in started.skip_reason.skip_message  # a new sensor starts from its first tick
+    evaluate_outcome_sensor(defs, instance, run)
+    again = dg.build_sensor_context(instance=instance, definitions=defs, cursor="0", resources=defs.resources)
+    idle = run_outcome_sensor(again)
+    assert "No run that ingests files finished since" in idle.skip_reason.skip_message
+    reports = instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)
+    assert sum("workdata outcome" in (e.dagster_event.message or "") for e in reports) == 1
