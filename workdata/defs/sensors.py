@@ -132,10 +132,16 @@ def run_outcome_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataRe
             skip_reason=f"No run that ingests files finished since {since.isoformat(timespec='seconds')}.",
             cursor=str(latest),
         )
-    store = open_store(workdata.settings(), attempts=6)
-    outcomes = [
-        f"{run.run_id[:8]} {record_run_outcome(context.instance, run, store).status}" for run in pending
-    ]
+    try:
+        store = open_store(workdata.settings(), attempts=6)
+        outcomes = [
+            f"{run.run_id[:8]} {record_run_outcome(context.instance, run, store).status}" for run in pending
+        ]
+    except STORE_ERRORS as exc:
+        # The cursor stays: the next tick records these runs (those recorded already are tagged).
+        return dg.SkipReason(
+            f"The warehouse is busy or unreadable ({type(exc).__name__}); next tick retries."
+        )
     return dg.SensorResult(
         skip_reason=f"Recorded the outcome of {len(outcomes)} run(s): {', '.join(outcomes)}.",
         cursor=str(latest),
