@@ -69,7 +69,7 @@ def commit_file(
 def key_rule(domain: Domain, ingest: Ingest) -> KeyRule:
     """The domain's business key and key policy, as a commit settles them across files."""
     columns = tuple(name for name, _ in domain.warehouse_columns)
-    return KeyRule(tuple(domain.business_key), columns, ingest.policy)
+    return KeyRule(tuple(domain.business_key), columns, ingest.policy, str(ingest.log_path))
 
 
 def _logged(validated: FileOutcome, committed: FileOutcome, records):

@@ -30,6 +30,7 @@ class KeyRule:
     key: tuple[str, ...]
     columns: tuple[str, ...]
     policy: DomainPolicy
+    log_path: str | None = None  # the session CSV the file's records go to (a clean file had none)
 
 
 def loaded_copy(conn: Connection, outcome: FileOutcome) -> str | None:
@@ -95,7 +96,12 @@ def _reject(conn: Connection, outcome: FileOutcome, run: RunContext, rule: KeyRu
     reasons[f"VALIDATION_FAILED {KEY_CHECK}"] = len(clashes)
     top = tuple(sorted(reasons.items(), key=lambda item: -item[1])[:5])
     settled = replace(
-        outcome, rows_failed=failed, rows_loaded=outcome.rows_loaded - len(clashes), top_reasons=top
+        outcome,
+        rows_failed=failed,
+        rows_loaded=outcome.rows_loaded - len(clashes),
+        top_reasons=top,
+        # Recovery after a crash finds unwritten CSV lines by this path: a clean file had none.
+        failure_log_path=outcome.failure_log_path or rule.log_path,
     )
     if decision.status is not FileStatus.FAILED:
         return replace(settled, status=decision.status)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from workdata.core.failure_log import read_failures
 from workdata.core.ingest_context import ingest_for
 from workdata.core.invariants import reconciliation_violations
 from workdata.core.pipeline import process_files
@@ -51,6 +52,13 @@ def test_reject_keeps_the_first_file_and_records_the_rest(settings, store, run):
     assert len(records) == 5 and set(records["check"]) == {"unique_across_files"}
     assert json.loads(records["raw_data"].iloc[0])["customer_name"].endswith(" Ltd")
     assert _keys_loaded_twice(store) == 0 and reconciliation_violations(store) == []
+    # b.csv was clean before the commit: its records still reach the session CSV, and a crash before
+    # that append would be recovered through the ledger's failure_log_path.
+    state = store.get_state(INCOME.name, "b.csv")
+    assert state["failure_log_path"] == str(settings.failure_log_path(run.session_id))
+    assert state["failure_log_written"]
+    lines = read_failures(settings.failure_log_path(run.session_id))
+    assert (lines["check"] == "unique_across_files").sum() == 5
 
 
 def test_replace_lets_the_newer_file_supersede(settings, store, run):
