@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from workdata.core.domain import Domain
+from workdata.core.lineage import with_lineage
 from workdata.core.readers import ROW_INDEX
 from workdata.core.session import utc_now
-from workdata.core.store import Store, with_lineage
+from workdata.core.store import Store
 from workdata.core.store_schema import quote_identifier
 from workdata.core.validation import validate
 

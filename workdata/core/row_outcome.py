@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from workdata.core.domain import Domain
@@ -40,29 +39,21 @@ def is_outcome_line(message: str | None) -> bool:
 
 
 def outcome_fields(outcome: FileOutcome, run: RunContext) -> dict:
-    """The file outcome's fields for the structured log every file gets exactly once."""
-    return json.loads(outcome_json(outcome, run))
-
-
-def outcome_json(outcome: FileOutcome, run: RunContext) -> str:
-    """The file outcome as one JSON object."""
-    return json.dumps(
-        {
-            "event": OUTCOME_EVENT,
-            "run_id": run.run_id,
-            "session_id": run.session_id,
-            "domain": outcome.domain,
-            "file_path": outcome.file_path,
-            "status": str(outcome.status),
-            "error_category": outcome.error_category and str(outcome.error_category),
-            "retryable": outcome.retryable,
-            "rows_total": outcome.rows_total,
-            "rows_loaded": outcome.rows_loaded,
-            "rows_failed": outcome.rows_failed,
-            "reason": outcome.top_reason,
-        },
-        ensure_ascii=False,
-    )
+    """The file outcome's fields for the structured log every file gets exactly once (workdata.log)."""
+    return {
+        "event": OUTCOME_EVENT,
+        "run_id": run.run_id,
+        "session_id": run.session_id,
+        "domain": outcome.domain,
+        "file_path": outcome.file_path,
+        "status": str(outcome.status),
+        "error_category": outcome.error_category and str(outcome.error_category),
+        "retryable": outcome.retryable,
+        "rows_total": outcome.rows_total,
+        "rows_loaded": outcome.rows_loaded,
+        "rows_failed": outcome.rows_failed,
+        "reason": outcome.top_reason,
+    }
 
 
 def row_outcome(

@@ -19,6 +19,7 @@ from workdata.core.errors import LineTooLongError, ReferenceUnavailableError
 from workdata.core.failed_records import build_failed_records
 from workdata.core.headers import apply_aliases
 from workdata.core.key_tracker import KeyTracker
+from workdata.core.lineage import LINEAGE_TEXT, with_lineage
 from workdata.core.outcome import RunContext
 from workdata.core.prefetch import prefetched
 from workdata.core.readers import RawTable, ReadOptions
@@ -27,7 +28,7 @@ from workdata.core.readers_stream import expanded_size, iter_csv_chunks
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.repeated_keys import RepeatedKeys
 from workdata.core.spill_files import ROW_GROUP_BYTES, spill_write, spill_writer
-from workdata.core.store import LINEAGE_TEXT, StagedRows, with_lineage
+from workdata.core.store import StagedRows
 from workdata.core.store_schema import LINEAGE_COLUMNS
 from workdata.core.validation import ValidationResult, validate
 

@@ -15,6 +15,7 @@ from workdata.core.connect import Connection, Connector
 from workdata.core.cross_file_keys import KeyRule, as_copy, loaded_copy, settle_keys
 from workdata.core.domain import Domain
 from workdata.core.faults import checkpoint
+from workdata.core.lineage import with_lineage
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import FAILED_RECORD_COLUMNS
@@ -284,26 +285,3 @@ def _ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged:
         outcome.failure_log_path,
         logged,
     ]
-
-
-def with_lineage(
-    good: pd.DataFrame, file_path: str, file_hash: str | None, run_id: str | None, sheet: str | None = None
-) -> pa.Table:
-    """Typed good rows (index = source row, or Excel row of `sheet`) plus the lineage columns, as Arrow."""
-    frame = good.reset_index(names="_row_index")
-    frame["_loaded_at"] = pd.Timestamp(utc_now())
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    text = {"_sheet": sheet, "_source_file": file_path, "_file_hash": file_hash, "_run_id": run_id}
-    for name, value in text.items():
-        table = table.append_column(name, _constant_text(value, table.num_rows))
-    return table
-
-
-LINEAGE_TEXT = pa.dictionary(pa.int32(), pa.string())  # the Arrow type of with_lineage's text columns
-
-
-def _constant_text(value: str | None, count: int) -> pa.Array:
-    """`value` on every one of `count` rows, stored once (a 64-character hash on 50k rows is 3 MB)."""
-    if value is None:
-        return pa.nulls(count, LINEAGE_TEXT)
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(count, np.int32)), pa.array([value], pa.string()))
