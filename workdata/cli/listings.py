@@ -54,25 +54,28 @@ def show_status(
     if runs.empty:
         console.print("No finished runs recorded yet; run `workdata run` or start the sensors.")
         return 0
-    table = Table(title="Latest runs", caption="files by outcome; rows loaded and rejected by this run")
-    for name in ("finished", "run", "session", "outcome"):
-        table.add_column(name, no_wrap=True)
-    for name in ("ok", "partial", "failed", "dead letter", "skipped", "rows loaded", "rows failed"):
-        table.add_column(name, no_wrap=True, justify="right")
-    table.add_column("retryable", no_wrap=True, justify="right")
+    # Fits an 80-column terminal: run over session, counts in words; names fold (--json has every field).
+    table = Table(title="Latest runs", caption="rows: loaded and rejected by the run", expand=True)
+    table.add_column("finished", no_wrap=True)
+    table.add_column("run / session", ratio=1, min_width=10, overflow="fold")
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("files", ratio=2, min_width=12, overflow="fold")
+    table.add_column("rows", justify="right", no_wrap=True)
+    table.add_column("retry", justify="right", no_wrap=True)
     for r in runs.itertuples():
+        counts = {
+            "ok": r.files_success,
+            "partial": r.files_partial,
+            "failed": r.files_failed,
+            "dead letter": r.files_dead_letter or 0,
+            "skipped": r.files_skipped,
+        }
         table.add_row(
             _when(r.finished_at),
-            r.run_id[:8],
-            Text(str(r.session_id or "-")),
+            Text(f"{r.run_id[:8]}\n{r.session_id or '-'}"),
             styled_status(r.status),
-            str(r.files_success),
-            str(r.files_partial),
-            str(r.files_failed),
-            str(r.files_dead_letter or 0),
-            str(r.files_skipped),
-            f"{r.rows_loaded:,}",
-            f"{r.rows_failed:,}",
+            ", ".join(f"{n} {name}" for name, n in counts.items() if n) or "none",
+            f"{r.rows_loaded:,} loaded\n{r.rows_failed:,} failed",
             str(r.retryable_failed),
         )
     console.print(table)
@@ -80,7 +83,7 @@ def show_status(
 
 
 def list_failures(console: Console, store: Store, filters: dict, page: int, size: int, as_json: bool) -> int:
-    """One page of failed and dead-lettered files: status, category, retry, attempts, next retry, why."""
+    """One page of failed and dead-lettered files: status and category, whether and when retried, why."""
     files = failed_files(store, **filters, limit=size, offset=(page - 1) * size)
     if as_json:
         console.print_json(_json(files))
@@ -88,23 +91,24 @@ def list_failures(console: Console, store: Store, filters: dict, page: int, size
     if files.empty:
         console.print("No failed files match." if page == 1 else f"Page {page} is empty.")
         return 0
-    table = Table(title=f"Failed files (page {page})", title_justify="left")
-    for name in ("file", "status", "category", "retry", "attempts", "last attempt", "next retry"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("why", ratio=1, min_width=30, overflow="fold")
+    # Fits an 80-column terminal: names and reasons fold; status over category (--json has every field).
+    table = Table(title=f"Failed files (page {page})", title_justify="left", expand=True)
+    table.add_column("file", ratio=2, min_width=12, overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("retry", ratio=1, min_width=12, overflow="fold")
+    table.add_column("why", ratio=3, min_width=20, overflow="fold")
     for f in files.itertuples():
         if f.status == "DEAD_LETTER":
             retry = "dead letter: release by hand"
+        elif f.retryable:
+            retry = f"retryable, next {_when(f.next_retry_at)}"
         else:
-            retry = "retryable" if f.retryable else "not retryable"
+            retry = "not retryable"
+        status = styled_status(f.status).append(f"\n{f.error_category}", style="dim")
         table.add_row(
             Text(f"{f.domain}/{f.file_path}"),
-            styled_status(f.status),
-            Text(str(f.error_category)),
-            retry,
-            str(f.attempts),
-            _when(f.last_attempt_at),
-            _when(f.next_retry_at) if f.status == "FAILED" and f.retryable else "-",
+            status,
+            f"{retry} ({f.attempts} tr{'y' if f.attempts == 1 else 'ies'})",
             Text(str(f.user_message)),
         )
     console.print(table)
