@@ -159,7 +159,7 @@ def scenario(tmp_path):
         yield f"http://127.0.0.1:{port}", tmp_path
 
 
-def test_operator_answers_what_failed_why_when_and_which_rows_in_two_clicks(scenario, page, shots):
+def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clicks(scenario, page, shots):
     from playwright.sync_api import expect
 
     from workdata.core.open_store import open_store
@@ -185,6 +185,22 @@ def test_operator_answers_what_failed_why_when_and_which_rows_in_two_clicks(scen
     expect(page.get_by_text("The file is empty; it holds no header and no rows.").first).to_be_visible()
     page.screenshot(path=shots / "failing-files.png", full_page=True)
 
+    # (d) act on a file: the same page -> the file's link (3) opens the release job's Launchpad filled in
+    # for that file; launching it releases the file.
+    dead = "broken/income_missing_column.csv"
+    link = page.locator("a[href*='/guess/release_file/']").first
+    if link.get_attribute("target") == "_blank":
+        with page.context.expect_page() as opened:
+            link.click()
+        launchpad = opened.value
+    else:
+        link.click()
+        launchpad = page
+    expect(launchpad.get_by_text("income_missing_column.csv").first).to_be_visible(timeout=60_000)
+    launchpad.screenshot(path=shots / "release-launchpad.png")
+    launchpad.get_by_role("button", name="Launch Run").click()
+    wait_for(lambda: store.get_state(INCOME, dead)["status"] == "PENDING", timeout=120)
+
     # (e) which rows of a partial file were rejected: asset page -> Partitions (1) -> the file (2).
     partial = "income_2024-10_dirty.csv"
     records = store.failed_records(source_file=partial).sort_values(["row_index", "error_type"])
@@ -196,3 +212,4 @@ def test_operator_answers_what_failed_why_when_and_which_rows_in_two_clicks(scen
     expect(page.get_by_text(str(first["check"])).first).to_be_visible()
     expect(page.get_by_role("cell", name=str(int(first["row_index"])), exact=True).first).to_be_visible()
     page.screenshot(path=shots / "rejected-rows.png")
+

@@ -11,10 +11,12 @@ from workdata.core.ledger_reads import FailingFiles, failing_files
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
 from workdata.core.store import Store
+from workdata.defs.launchpad import action_link
 
 RATIO_CHECK = "failed_row_ratio"
 RECONCILIATION_CHECK = "reconciliation"
 FAILING_FILES_CHECK = "failing_files"
+ACTION_LINKS = 20  # the rest are in the table, with the command to run
 
 
 def check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
@@ -118,6 +120,12 @@ def failing_files_result(asset_name: str, failing: FailingFiles, max_attempts: i
     }
     if failing.last_failure_at is not None:
         metadata["last_failure"] = dg.MetadataValue.timestamp(failing.last_failure_at)
+    # One link per file that has a one-click action: its recovery job's Launchpad, filled in for it.
+    links = [
+        (link, state["file_path"]) for state in failing.states if (link := action_link(asset_name, state))
+    ]
+    for (label, url), file_path in links[:ACTION_LINKS]:
+        metadata[f"{label}: {file_path}"] = dg.MetadataValue.url(url)
     return dg.AssetCheckResult(
         asset_key=asset_name,
         check_name=FAILING_FILES_CHECK,

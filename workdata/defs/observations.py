@@ -10,6 +10,7 @@ import dagster as dg
 from workdata.core.file_facts import FailedFileFacts, RejectedRow, failed_file_facts
 from workdata.core.outcome import FileOutcome
 from workdata.core.store import Store
+from workdata.defs.launchpad import action_link
 
 _REJECTED_SCHEMA = dg.TableSchema(
     columns=[
@@ -30,8 +31,11 @@ def file_observations(
     states = store.get_states(domain, failed) if failed else {}
     for key in failed:
         if (state := states.get(key)) is not None:
-            facts = failed_file_facts(domain, state, max_attempts)
-            yield dg.AssetObservation(asset_key=asset_key, partition=key, metadata=_failed_metadata(facts))
+            metadata = _failed_metadata(failed_file_facts(domain, state, max_attempts))
+            if link := action_link(domain, state):
+                label, url = link
+                metadata[label] = dg.MetadataValue.url(url)
+            yield dg.AssetObservation(asset_key=asset_key, partition=key, metadata=metadata)
 
 
 def _failed_metadata(facts: FailedFileFacts) -> dict[str, dg.MetadataValue]:

@@ -3,8 +3,11 @@ failing-files check, run tags with counts and the run report, on a real instance
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import dagster as dg
 import pytest
+import yaml
 
 from workdata.core.planning import RunPlan
 from workdata.core.policy import DomainPolicy
@@ -12,6 +15,7 @@ from workdata.core.recovery import release
 from workdata.defs.build import build_definitions
 from workdata.defs.checks import FAILING_FILES_CHECK
 from workdata.defs.jobs import job_name, run_tags
+from workdata.defs.launchpad import action_link
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.run_outcome import record_run_outcome
 from workdata.demo.files import make_rows, plant_defects, write_csv
@@ -61,6 +65,25 @@ def _failing(instance):
     return record.event.dagster_event.event_specific_data
 
 
+def _launchpad(link: str) -> tuple[str, dict]:
+    """The job and run config a Launchpad link opens."""
+    path, _, query = link.partition("?")
+    assert path.startswith("/guess/") and path.endswith("/playground/setup")
+    return path.split("/")[2], yaml.safe_load(parse_qs(query)["config"][0])
+
+
+@pytest.mark.parametrize("name", ["a b&c=d.csv", "x'\"#: [y]\n- z.csv", "月报%20?.csv"])
+def test_action_links_carry_any_file_name_intact(name):
+    for status, retryable, action, job, op in [
+        ("DEAD_LETTER", False, "release", "release_file", "release_dead_letter"),
+        ("FAILED", True, "retry now", "retry_failed_files", "make_failed_files_due"),
+    ]:
+        label, link = action_link(DOMAIN, {"file_path": name, "status": status, "retryable": retryable})
+        assert label == action
+        assert _launchpad(link) == (job, {"ops": {op: {"config": {"domain": DOMAIN, "file": name}}}})
+    assert action_link(DOMAIN, {"file_path": name, "status": "FAILED", "retryable": False}) is None
+
+
 def test_each_failed_file_says_why_when_and_how_on_its_partition(scene, instance):
     empty = _observation(instance, "empty.csv")
     assert empty["status"].value == "FAILED" and empty["category"].value == "data_malformed"
@@ -70,6 +93,7 @@ def test_each_failed_file_says_why_when_and_how_on_its_partition(scene, instance
     dead = _observation(instance, "columns.csv")
     assert dead["status"].value == "DEAD_LETTER"
     assert "workdata release annuity_income/columns.csv" in dead["what_to_do"].value
+    assert dead["release"].value.startswith("/guess/release_file/playground/setup?config=")
     assert dead["quarantine_path"].value.endswith("columns.csv")
     assert not dead["reason"].value.endswith("…")  # whole sentences, never cut
 
@@ -99,6 +123,11 @@ def test_failing_files_check_is_red_until_the_files_are_fixed(scene, instance, s
     assert rows["empty.csv"]["why"] == "The file is empty; it holds no header and no rows."
     assert rows["empty.csv"]["next_retry"].startswith("never")
     assert "workdata release annuity_income/columns.csv" in rows["columns.csv"]["what_to_do"]
+    # The dead letter's one-click action: the release job's Launchpad, filled in with a config it accepts.
+    job, config = _launchpad(failing.metadata["release: columns.csv"].value)
+    assert job == "release_file" and config["ops"]["release_dead_letter"]["config"]["file"] == "columns.csv"
+    assert dg.validate_run_config(defs.resolve_job_def(job), config)
+    assert "retry now: empty.csv" not in failing.metadata  # not retryable: only a fix helps
     inbox = local.inbox_dir / DOMAIN
     write_csv(inbox / "empty.csv", make_rows(DOMAIN, 3, "2024-10", 20))
     write_csv(inbox / "columns.csv", make_rows(DOMAIN, 4, "2024-11", 20))
