@@ -212,4 +212,3 @@ def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clic
     expect(page.get_by_text(str(first["check"])).first).to_be_visible()
     expect(page.get_by_role("cell", name=str(int(first["row_index"])), exact=True).first).to_be_visible()
     page.screenshot(path=shots / "rejected-rows.png")
-
