@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from workdata.core.domain import MONTH_FORMATS
-from workdata.core.references import load_reference
+from workdata.core.engine.validate.reference_tables import load_reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate

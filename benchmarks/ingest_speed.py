@@ -18,11 +18,11 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
-from workdata.core.connect import duckdb_connector
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
-from workdata.core.store import Store
+from workdata.core.storage.duckdb_connection import duckdb_connector
+from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

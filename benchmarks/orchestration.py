@@ -25,10 +25,10 @@ import dagster as dg
 import duckdb
 from dagster._core.instance.ref import InstanceRef
 
-from workdata.core.open_store import open_store
 from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings
-from workdata.core.store_schema import LEDGER_FIELDS
+from workdata.core.storage.open_store import open_store
+from workdata.core.storage.schema import LEDGER_FIELDS
 from workdata.defs.build import build_definitions
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.retry_sensor import retry_sensor

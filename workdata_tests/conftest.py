@@ -10,11 +10,12 @@ import hypothesis
 import pytest
 from dagster._core.test_utils import instance_for_test
 
-from workdata.core.open_store import open_store
 from workdata.core.outcome import RunContext
 from workdata.core.settings import WorkdataSettings
-from workdata.core.store import Store
-from workdata.demo.files import DemoFile, write_demo
+from workdata.core.storage.open_store import open_store
+from workdata.core.storage.store import Store
+from workdata.demo.files import DemoFile
+from workdata.demo.inbox import write_demo
 from workdata_tests.pg import fresh_schema
 
 warnings.filterwarnings("ignore", message=".*is currently in beta.*")

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from workdata.demo.files import write_demo
+from workdata.demo.inbox import write_demo
 from workdata.domains import DOMAINS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,16 +10,16 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from workdata.core.failure_log import read_failures
 from workdata.core.ingest_context import Ingest
-from workdata.core.invariants import reconciliation_violations
-from workdata.core.open_store import open_store
+from workdata.core.operations.invariants import reconciliation_violations
+from workdata.core.operations.recovery import due_retries
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.records import FAILED_RECORD_COLUMNS
-from workdata.core.recovery import due_retries
 from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings
+from workdata.core.storage.failure_csv import read_failures
+from workdata.core.storage.open_store import open_store
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.crash_harness import REPO, environment
@@ -33,7 +33,7 @@ import sys, warnings
 warnings.filterwarnings("ignore")
 import dagster as dg
 import pytest
-from workdata.core.planning import RunPlan
+from workdata.core.inbox.planning import RunPlan
 from workdata.core.settings import WorkdataSettings
 from workdata.defs.build import build_definitions
 from workdata.defs.jobs import job_name, run_tags

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from workdata.core.records import FileStatus
-from workdata.demo.files import write_demo
+from workdata.demo.inbox import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
 from workdata_tests.pg import BACKENDS
 from workdata_tests.servers import REPO, free_port, graphql, server, wait_for

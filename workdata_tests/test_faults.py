@@ -7,15 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workdata.core.connect import duckdb_connector
 from workdata.core.ingest_context import Ingest
-from workdata.core.invariants import reconciliation_violations
-from workdata.core.log_recovery import recover_failure_logs
+from workdata.core.operations.invariants import reconciliation_violations
+from workdata.core.operations.verify import verify
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.records import FileStatus
-from workdata.core.store import Store
-from workdata.core.verify import verify
+from workdata.core.storage.duckdb_connection import duckdb_connector
+from workdata.core.storage.failure_csv_repair import recover_failure_logs
+from workdata.core.storage.store import Store
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.crash_harness import REPO, environment
@@ -52,11 +52,11 @@ def test_unwritable_failure_log_folder_keeps_the_load_and_heals_later(tmp_path):
 DISK_FULL = """
 import resource, signal, sys
 from pathlib import Path
-from workdata.core.connect import duckdb_connector
+from workdata.core.storage.duckdb_connection import duckdb_connector
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
-from workdata.core.store import Store
+from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 store = Store(duckdb_connector(Path(sys.argv[1])), DOMAINS.values())
 store.ensure_schema()
@@ -127,11 +127,11 @@ def test_deleted_or_corrupted_warehouse(tmp_path):
 PEAK_RSS = """
 import resource, sys
 from pathlib import Path
-from workdata.core.connect import duckdb_connector
+from workdata.core.storage.duckdb_connection import duckdb_connector
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
-from workdata.core.store import Store
+from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 store = Store(duckdb_connector(Path(sys.argv[1])), DOMAINS.values())
 store.ensure_schema()

@@ -7,12 +7,12 @@ import pytest
 from workdata.cli import build_parser
 from workdata.cli.commands import ui_command
 from workdata.core.domain import Domain
-from workdata.core.failure_log import read_failures
+from workdata.core.inbox.quarantine import quarantine
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import FileOutcome
 from workdata.core.pipeline import process_file
-from workdata.core.quarantine import quarantine
 from workdata.core.records import FileStatus
+from workdata.core.storage.failure_csv import read_failures
 from workdata.demo.files import make_rows, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.defs.retry_helpers import DOMAIN, first_run, state

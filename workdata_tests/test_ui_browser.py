@@ -15,7 +15,7 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from workdata.core.records import FileStatus
-from workdata.demo.files import write_demo
+from workdata.demo.inbox import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
 from workdata_tests.crash_harness import REPO, environment
 from workdata_tests.servers import free_port, graphql, server, wait_for
@@ -162,8 +162,8 @@ def scenario(tmp_path):
 def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clicks(scenario, page, shots):
     from playwright.sync_api import expect
 
-    from workdata.core.open_store import open_store
     from workdata.core.settings import WorkdataSettings
+    from workdata.core.storage.open_store import open_store
 
     base, home = scenario
     store = open_store(WorkdataSettings(home=home, logs_dir=home / "logs"))

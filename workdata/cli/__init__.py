@@ -20,10 +20,10 @@ from workdata.cli.commands import (
 from workdata.cli.home import BrokenInstanceError
 from workdata.cli.render import console_for
 from workdata.core.errors import redact
-from workdata.core.open_store import STORE_ERRORS
 from workdata.core.records import ErrorCategory, ErrorType, FileStatus
 from workdata.core.session import is_session_id
 from workdata.core.settings import SettingsInvalidError
+from workdata.core.storage.open_store import STORE_ERRORS
 from workdata.domains import DOMAINS
 
 

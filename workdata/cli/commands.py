@@ -12,12 +12,13 @@ from rich.text import Text
 
 from workdata.cli.home import ensure_dagster_home, open_instance
 from workdata.cli.render import console_for
-from workdata.core.failure_log import rewrite_failures
-from workdata.core.inbox import survey_inbox
+from workdata.core.inbox.survey import survey_inbox
 from workdata.core.log_file import attach_log_file
-from workdata.core.open_store import open_store
 from workdata.core.settings import WorkdataSettings, load_settings
-from workdata.core.store import Store
+from workdata.core.staged import FailedRecords
+from workdata.core.storage.failure_csv import rewrite_failures
+from workdata.core.storage.open_store import open_store
+from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
 
@@ -43,7 +44,7 @@ def run_inbox(demo: bool = False, domains: list[str] | None = None, skip_failed:
     selected = [DOMAINS[d] for d in domains] if domains else list(DOMAINS.values())
     if not demo:
         return ingest_pending(console, settings, _store(settings), selected)
-    from workdata.demo.files import write_demo
+    from workdata.demo.inbox import write_demo
 
     written = write_demo(settings.inbox_dir)
     console.print(f"Wrote {len(written)} demo files to {settings.inbox_dir}")
@@ -93,7 +94,7 @@ def open_ui(host: str = "127.0.0.1", port: int = 3000) -> int:
 
 def export_failures(session_id: str, out: str | None = None) -> int:
     """`workdata failures export`: regenerate a session's failure CSV from the store."""
-    from workdata.core.ledger_reads import session_known
+    from workdata.core.storage.ledger_reads import session_known
 
     console = console_for()
     settings = load_settings()
@@ -104,7 +105,7 @@ def export_failures(session_id: str, out: str | None = None) -> int:
         )
         return 2
     path = Path(out) if out else settings.failure_log_path(session_id)
-    count = rewrite_failures(path, store.failed_records(session_id=session_id))
+    count = rewrite_failures(path, FailedRecords.in_memory(store.failed_records(session_id=session_id)))
     console.print(
         f"Wrote {count} failed records of {session_id} to "
         f"[link={path.resolve().as_uri()}]{escape(str(path))}[/link]"

@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from workdata.cli.render import print_ignored, styled_status
-from workdata.core.inbox import IgnoredEntry
-from workdata.core.ledger_reads import failed_files, latest_run_summaries
-from workdata.core.store import Store
+from workdata.core.inbox.survey import IgnoredEntry
+from workdata.core.storage.ledger_reads import failed_files, latest_run_summaries
+from workdata.core.storage.store import Store
 
 
 def _json(frame: pd.DataFrame) -> str:

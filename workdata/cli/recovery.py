@@ -7,12 +7,13 @@ import uuid
 
 from rich.console import Console
 
-from workdata.core.recovery import clear, due_retries, release, stats
-from workdata.core.replay import replay
+from workdata.core.operations.recovery import clear, due_retries, release, stats
+from workdata.core.operations.replay import replay
+from workdata.core.operations.verify import verify
 from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings, load_settings
-from workdata.core.store import Store
-from workdata.core.verify import verify
+from workdata.core.storage.circuit import circuit_breakers
+from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
 
@@ -79,7 +80,7 @@ def show_stats(console: Console, store: Store, as_json: bool) -> int:
 def circuit_states(settings: WorkdataSettings) -> dict[str, str]:
     """Each known dependency's breaker state, with when it lets a probe through."""
     now = utc_now()
-    return {dep: c.describe(now) for dep, c in settings.breakers().states().items()}
+    return {dep: c.describe(now) for dep, c in circuit_breakers(settings).states().items()}
 
 
 def _pairs(mapping: dict) -> str:

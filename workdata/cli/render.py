@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from workdata.core.inbox import IgnoredEntry
+from workdata.core.inbox.survey import IgnoredEntry
+from workdata.core.operations.run_summary import FAILED_STATUSES, RunSummary, summary_line
 from workdata.core.records import FileStatus
-from workdata.core.run_summary import FAILED_STATUSES, RunSummary, summary_line
 
 # One style per status a file can reach; a status without one renders plain (never as broken markup).
 STATUS_STYLE = {

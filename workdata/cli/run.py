@@ -14,13 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from workdata.cli.home import open_instance
 from workdata.cli.render import print_ignored, print_summary
 from workdata.core.domain import Domain
-from workdata.core.log_recovery import recover_failure_logs
-from workdata.core.planning import Plannable, RunPlan, discover_pending, plan_runs
-from workdata.core.row_outcome import is_outcome_line
-from workdata.core.run_summary import summarize
+from workdata.core.inbox.planning import Plannable, RunPlan, discover_pending, plan_runs
+from workdata.core.operations.run_summary import summarize
 from workdata.core.session import new_session_id
 from workdata.core.settings import WorkdataSettings
-from workdata.core.store import Store
+from workdata.core.storage.failure_csv_repair import recover_failure_logs
+from workdata.core.storage.store import Store
+from workdata.core.verdict import is_outcome_line
 from workdata.defs.build import build_definitions
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS

@@ -1,25 +1,22 @@
-"""Committing validated files: each in its own transaction, small ones in a group over one connection."""
+"""Committing staged files: each in its own transaction, small ones in a group over one connection."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
-
-from workdata.core.backoff import call_with_retry
-from workdata.core.cross_file_keys import KeyRule
 from workdata.core.domain import Domain
 from workdata.core.errors import WorkdataError, classify
 from workdata.core.failure_handling import record_failure
 from workdata.core.faults import checkpoint
+from workdata.core.file_job import FileJob
 from workdata.core.ingest_context import Ingest
-from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
-from workdata.core.record_spill import SpilledRecords
 from workdata.core.records import Stage
+from workdata.core.retry_schedule import call_with_retry
+from workdata.core.staged import FailedRecords, Staged
+from workdata.core.storage.cross_file_keys import KeyRule
+from workdata.core.storage.failure_csv_repair import write_failure_log
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +29,11 @@ GROUP_ROWS = 100_000
 
 @dataclass(frozen=True)
 class Validated:
-    """A small file read and validated, waiting for its commit."""
+    """A small file staged in memory, waiting for its commit."""
 
-    domain: Domain
-    file_key: str
-    path: Path
-    state: dict | None
+    job: FileJob
     outcome: FileOutcome
-    good: pd.DataFrame
-    records: pa.Table
+    staged: Staged
 
 
 def group_is_full(group: list[Validated]) -> bool:
@@ -48,22 +41,17 @@ def group_is_full(group: list[Validated]) -> bool:
     return len(group) >= GROUP_FILES or sum(v.outcome.rows_total for v in group) >= GROUP_ROWS
 
 
-def commit_file(
-    domain: Domain,
-    file_key: str,
-    outcome: FileOutcome,
-    good,
-    records: pa.Table | SpilledRecords,
-    ingest: Ingest,
-) -> FileOutcome:
-    """Commit the file's rows (a frame or a staged Parquet file) and failures, then write its CSV."""
-    good = good if outcome.rows_loaded else None
+def commit_file(job: FileJob, outcome: FileOutcome, staged: Staged, ingest: Ingest) -> FileOutcome:
+    """Commit the file's rows and failed records in one transaction, then write its failure CSV."""
+    good = staged.good if outcome.rows_loaded else None
     committed = call_with_retry(
-        lambda: ingest.store.commit_file(outcome, ingest.run, good, records, keys=key_rule(domain, ingest)),
+        lambda: ingest.store.commit_file(
+            outcome, ingest.run, good, staged.records, keys=key_rule(job.domain, ingest)
+        ),
         lambda e: classify(e).dependency == "warehouse",
     )
-    checkpoint("after_commit", file_key)
-    return log_failures(domain, file_key, committed, _logged(outcome, committed, records), ingest)
+    checkpoint("after_commit", job.key)
+    return log_failures(job, committed, _logged(outcome, committed, staged.records), ingest)
 
 
 def key_rule(domain: Domain, ingest: Ingest) -> KeyRule:
@@ -72,7 +60,7 @@ def key_rule(domain: Domain, ingest: Ingest) -> KeyRule:
     return KeyRule(tuple(domain.business_key), columns, ingest.policy, str(ingest.log_path))
 
 
-def _logged(validated: FileOutcome, committed: FileOutcome, records):
+def _logged(validated: FileOutcome, committed: FileOutcome, records: FailedRecords) -> FailedRecords | None:
     # The commit may have added records of its own (keys loaded from other files): the CSV then takes the
     # file's records from the store, which holds them all (None), else the ones validation made.
     return None if committed.rows_failed > validated.rows_failed else records
@@ -85,39 +73,39 @@ def commit_group(group: list[Validated], ingest: Ingest) -> list[FileOutcome]:
     try:
         with ingest.store.connect() as conn:
             for item in group:
-                good = item.good if item.outcome.rows_loaded else None
-                rule = key_rule(item.domain, ingest)
+                good = item.staged.good if item.outcome.rows_loaded else None
+                rule = key_rule(item.job.domain, ingest)
                 outcome = ingest.store.commit_file(
-                    item.outcome, ingest.run, good, item.records, conn=conn, keys=rule
+                    item.outcome, ingest.run, good, item.staged.records, conn=conn, keys=rule
                 )
-                checkpoint("after_commit", item.file_key)
+                checkpoint("after_commit", item.job.key)
                 committed.append((item, outcome))
     except Exception:
         log.warning("workdata: a grouped commit failed; its files are committed one by one", exc_info=True)
     # Failure logs after the connection is closed: the CSV lock is never taken while holding the database.
     logged = [
-        log_failures(v.domain, v.file_key, outcome, _logged(v.outcome, outcome, v.records), ingest)
+        log_failures(v.job, outcome, _logged(v.outcome, outcome, v.staged.records), ingest)
         for v, outcome in committed
     ]
     return logged + [_commit_alone(v, ingest) for v in group[len(committed) :]]
 
 
 def _commit_alone(item: Validated, ingest: Ingest) -> FileOutcome:
-    domain, key = item.domain, item.file_key
+    job = item.job
     try:
-        return commit_file(domain, key, item.outcome, item.good, item.records, ingest)
+        return commit_file(job, item.outcome, item.staged, ingest)
     except WorkdataError as exc:
-        log.warning("workdata: %s/%s failed at stage %s: %s", domain.name, key, Stage.LOAD, exc)
-        failed = exc
+        log.warning("workdata: %s/%s failed at stage %s: %s", job.domain.name, job.key, Stage.LOAD, exc)
+        failed: Exception = exc
     except Exception as exc:
-        log.exception("workdata: %s/%s failed at stage %s", domain.name, key, Stage.LOAD)
+        log.exception("workdata: %s/%s failed at stage %s", job.domain.name, job.key, Stage.LOAD)
         failed = exc
-    return record_failure(
-        domain, key, item.path, item.outcome.file_hash, item.state, failed, Stage.LOAD, ingest
-    )
+    return record_failure(job, failed, Stage.LOAD, ingest)
 
 
-def log_failures(domain: Domain, file_key: str, outcome: FileOutcome, records, ingest: Ingest) -> FileOutcome:
+def log_failures(
+    job: FileJob, outcome: FileOutcome, records: FailedRecords | None, ingest: Ingest
+) -> FileOutcome:
     """Append a committed file's failed records to the session CSV; a problem there never fails the file."""
     # The ledger keeps failure_log_written = FALSE and the next run or sensor tick writes the CSV once the
     # fault is fixed.
@@ -126,11 +114,11 @@ def log_failures(domain: Domain, file_key: str, outcome: FileOutcome, records, i
         return outcome
     try:
         write_failure_log(
-            ingest.store, domain.name, file_key, ingest.run.session_id, ingest.log_path, records
+            ingest.store, job.domain.name, job.key, ingest.run.session_id, ingest.log_path, records
         )
     except Exception as exc:
         log.exception(
-            "workdata: %s/%s loaded, but its failure log could not be written", domain.name, file_key
+            "workdata: %s/%s loaded, but its failure log could not be written", job.domain.name, job.key
         )
         note = classify(exc, Stage.LOG).user_message
         return replace(outcome, user_message=f"Loaded; the failure log is not written yet ({note})")

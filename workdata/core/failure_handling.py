@@ -6,11 +6,11 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from workdata.core.domain import Domain
 from workdata.core.errors import DependencyOpenError, classify
+from workdata.core.file_job import FileJob
+from workdata.core.inbox.quarantine import quarantine
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import FileOutcome
-from workdata.core.quarantine import quarantine
 from workdata.core.records import FileStatus, Stage
 from workdata.core.session import utc_now
 from workdata.core.skips import held_by_circuit
@@ -18,22 +18,14 @@ from workdata.core.skips import held_by_circuit
 log = logging.getLogger(__name__)
 
 
-def record_failure(
-    domain: Domain,
-    file_key: str,
-    source: Path,
-    file_hash: str | None,
-    state: dict | None,
-    exc: Exception,
-    stage: Stage,
-    ingest: Ingest,
-) -> FileOutcome:
-    """Classify `exc` and record the file as FAILED (retry scheduled) or DEAD_LETTER; never raises."""
+def record_failure(job: FileJob, exc: Exception, stage: Stage, ingest: Ingest) -> FileOutcome:
+    """Classify `exc` and record the job's file as FAILED (retry scheduled) or DEAD_LETTER; never raises."""
+    state, file_hash = job.state, job.file_hash
     same = bool(state and file_hash and state["file_hash"] == file_hash)
     if isinstance(exc, DependencyOpenError) and same and state["status"] == FileStatus.FAILED:
         # Not attempted: the file keeps the failure it has (a data_malformed file is not relabelled as
         # a retryable connectivity failure because a circuit is open).
-        return held_by_circuit(domain, file_key, file_hash, state, exc.user_message, ingest)
+        return held_by_circuit(job, exc.user_message, ingest)
     c = classify(exc, stage)
     previous = state["attempts"] if same else 0
     attempted = not isinstance(exc, DependencyOpenError)
@@ -49,8 +41,8 @@ def record_failure(
     elif c.category in ingest.policy.dead_letter_categories:
         status = FileStatus.DEAD_LETTER
     outcome = FileOutcome(
-        domain=domain.name,
-        file_path=file_key,
+        domain=job.domain.name,
+        file_path=job.key,
         file_hash=file_hash,
         status=status,
         stage=c.stage,
@@ -62,14 +54,14 @@ def record_failure(
         dependency=c.dependency,
     )
     if status is FileStatus.DEAD_LETTER:
-        outcome = _dead_letter(outcome, source, state, attempts, ingest)
+        outcome = _dead_letter(outcome, job.path, state, attempts, ingest)
     try:
         # Bad content replaces what the file held before; a transient fault leaves rows alone.
         ingest.store.commit_file(
             outcome, ingest.run, None, None, replace_rows=not c.retryable, count_attempt=attempted
         )
     except Exception:
-        log.exception("workdata: could not record the failure of %s/%s", domain.name, file_key)
+        log.exception("workdata: could not record the failure of %s/%s", job.domain.name, job.key)
     return outcome
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workdata.core.backoff import RetryPolicy
-from workdata.core.circuit import CircuitBreakers
-from workdata.core.claims import FileClaims
 from workdata.core.domain import Domain
+from workdata.core.engine.validate.reference_tables import reference_dependency
 from workdata.core.outcome import RunContext
 from workdata.core.policy import DomainPolicy
-from workdata.core.references import reference_dependency
+from workdata.core.retry_schedule import RetryPolicy
 from workdata.core.settings import WorkdataSettings
-from workdata.core.store import Store
+from workdata.core.storage.circuit import CircuitBreakers, circuit_breakers
+from workdata.core.storage.claims import FileClaims
+from workdata.core.storage.store import Store
 
 WAREHOUSE = "warehouse"
 
@@ -56,7 +56,7 @@ def ingest_for(
         retry=settings.retry,
         reference_dir=settings.reference_dir,
         quarantine_dir=settings.quarantine_dir,
-        breakers=settings.breakers(),
+        breakers=circuit_breakers(settings),
         claims=FileClaims(settings.claims_dir),
         retrying=retrying,
     )

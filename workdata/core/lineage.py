@@ -9,6 +9,16 @@ import pyarrow as pa
 
 from workdata.core.session import utc_now
 
+# The warehouse columns they become, in this order, after the domain's own.
+LINEAGE_COLUMNS = (
+    ("_source_file", "VARCHAR"),
+    ("_row_index", "BIGINT"),
+    ("_file_hash", "VARCHAR"),
+    ("_run_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMPTZ"),
+    ("_sheet", "VARCHAR"),
+)
+
 
 def with_lineage(
     good: pd.DataFrame, file_path: str, file_hash: str | None, run_id: str | None, sheet: str | None = None

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workdata.core.row_outcome import OUTCOME_FIELDS
+from workdata.core.verdict import OUTCOME_FIELDS
 
 LOG_FILE_NAME = "workdata.log"
 

@@ -1,4 +1,5 @@
-"""Per-domain read mode and bad-row thresholds (configuration, not code), and the file decision."""
+"""Per-domain configuration (not code): business policy (read mode, bad-row thresholds, key policy, dead
+letters) apart from reader settings, and the decision a file's rows get under it."""
 
 from __future__ import annotations
 
@@ -25,8 +26,28 @@ class KeyPolicy(StrEnum):
     REPLACE = "replace"
 
 
+class ReaderSettings(BaseModel):
+    """How a domain's files are read: workbook layout, decompression cap and the engine's block sizes
+    (WORKDATA_POLICIES='{"<domain>": {"read": {...}}}'); none of it changes what a file's rows mean."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Workbooks: the sheet (first name matching the pattern, else the 0-based index, else the sheet whose
+    # header names the most known columns) and its header row (1-based; None = detect it).
+    sheet_pattern: str | None = None
+    sheet_index: int | None = Field(None, ge=0)
+    header_row: int | None = Field(None, ge=1)
+    # Compressed files (.gz, .zip) are refused when they expand beyond this.
+    max_decompressed_mb: int = Field(1024, ge=1)
+    # CSV files of at least this size are read, validated and staged in blocks (memory bounded by a
+    # block); the file still commits whole. The sizes are chosen in benchmarks/README.md ("memory").
+    stream_over_mb: float = Field(64, ge=0)
+    stream_block_mb: float = Field(1, gt=0)
+    stream_batch_rows: int = Field(75_000, ge=1)  # rows validated together (several blocks)
+
+
 class DomainPolicy(BaseModel):
-    """How much bad data a domain tolerates in one file."""
+    """How much bad data a domain tolerates in one file, and how its files are read."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -38,23 +59,8 @@ class DomainPolicy(BaseModel):
     dead_letter_categories: tuple[ErrorCategory, ...] = ()
     # Skip files whose content is already known bad (FAILED or DEAD_LETTER under any name).
     skip_failed: bool = False
-    # Workbooks: the sheet (first name matching the pattern, else the 0-based index, else the sheet whose
-    # header names the most known columns) and its header row (1-based; None = detect it).
-    sheet_pattern: str | None = None
-    sheet_index: int | None = Field(None, ge=0)
-    header_row: int | None = Field(None, ge=1)
-    # Compressed files (.gz, .zip) are refused when they expand beyond this.
-    max_decompressed_mb: int = Field(1024, ge=1)
-    # CSV files of at least this size are read, validated and staged in blocks (flat memory); the
-    # file still commits as a whole. A file with a row longer than a block is read again in 16 MB blocks;
-    # pyarrow's reader buffers far more than one block when blocks are large (134 MB file, whole path:
-    # 827 MB peak RSS at 4 MB / 200k rows, 573 MB at 1 MB / 100k). With keys and failed records off the
-    # heap and Arrow's freed buffers handed back before the commit, 75k rows keep a 1 GB file under
-    # 512 MB (134 MB / 1.07 GB: 418 / 442 MB at 50k, 447 / 470 at 75k, 477 / 510 at 100k); 75k rows cost
-    # ~7% less time than 50k at 1-10% bad rows (per-block overheads), 100k little less than 75k.
-    stream_over_mb: float = Field(64, ge=0)
-    stream_block_mb: float = Field(1, gt=0)
-    stream_batch_rows: int = Field(75_000, ge=1)  # rows validated together (several blocks)
+    # How its files are read (workbook layout, decompression cap, block sizes): the engine's concern.
+    read: ReaderSettings = Field(default_factory=ReaderSettings)
 
     @model_validator(mode="after")
     def _ordered(self) -> DomainPolicy:

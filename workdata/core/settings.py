@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from workdata.core.backoff import RetryPolicy
-from workdata.core.circuit import CircuitBreakers
 from workdata.core.policy import DomainPolicy
+from workdata.core.retry_schedule import RetryPolicy
 
 
 class WorkdataSettings(BaseSettings):
@@ -93,12 +91,6 @@ class WorkdataSettings(BaseSettings):
         policy = self.policies.get(domain, DomainPolicy())
         return policy.model_copy(update={"skip_failed": True}) if self.skip_failed else policy
 
-    def breakers(self) -> CircuitBreakers:
-        """The circuit breakers configured by these settings."""
-        return CircuitBreakers(
-            self.circuits_path, self.circuit_threshold, timedelta(seconds=self.circuit_cooldown_seconds)
-        )
-
 
 class SettingsInvalidError(ValueError):
     """A setting workdata cannot use; its message is one sentence naming the setting and what is allowed."""
@@ -144,7 +136,7 @@ def describe_validation_error(exc: ValidationError, prefix: str) -> str:
 
 
 def _allowed_keys(title: str, loc: list[str]) -> list[str]:
-    from workdata.core.backoff import RetryPolicy
+    from workdata.core.retry_schedule import RetryPolicy
 
     if loc and loc[0] == "policies":
         return list(DomainPolicy.model_fields)

@@ -7,19 +7,19 @@ from pathlib import Path
 import pandas as pd
 
 from workdata.core.domain import Domain
+from workdata.core.file_job import FileJob
 from workdata.core.ingest_context import Ingest
-from workdata.core.log_recovery import write_failure_log
 from workdata.core.outcome import FileOutcome
 from workdata.core.records import ErrorCategory, FileStatus
 from workdata.core.session import utc_now
+from workdata.core.storage.failure_csv_repair import write_failure_log
 
 LOADED = (FileStatus.SUCCESS.value, FileStatus.PARTIAL.value)
 
 
-def skip_reason(
-    domain: Domain, file_key: str, file_hash: str, state: dict | None, ingest: Ingest
-) -> FileOutcome | None:
-    """A SKIPPED outcome (already recorded) when the file must not be processed, else None."""
+def skip_reason(job: FileJob, ingest: Ingest) -> FileOutcome | None:
+    """A SKIPPED outcome (already recorded) when the job's file must not be processed, else None."""
+    domain, file_key, file_hash, state = job.domain, job.key, job.file_hash, job.state
     same = state is not None and state["file_hash"] == file_hash
     if same and state["status"] in LOADED:
         if not state["failure_log_written"]:
@@ -110,9 +110,7 @@ def _iso(value: object) -> str:
     return "an unknown time" if value is None else _utc(value).isoformat(timespec="seconds")
 
 
-def held_by_circuit(
-    domain: Domain, file_key: str, file_hash: str, state: dict, why: str, ingest: Ingest
-) -> FileOutcome:
+def held_by_circuit(job: FileJob, why: str, ingest: Ingest) -> FileOutcome:
     """SKIPPED, not attempted while a dependency's circuit is open; the ledger keeps the earlier failure."""
-    message = f"Not attempted: {why} It keeps its earlier failure: {state['user_message']}"
-    return _skipped(domain, file_key, file_hash, state, message, ingest, change_state=False)
+    message = f"Not attempted: {why} It keeps its earlier failure: {job.state['user_message']}"
+    return _skipped(job.domain, job.key, job.file_hash, job.state, message, ingest, change_state=False)

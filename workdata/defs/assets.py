@@ -9,14 +9,14 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from workdata.core.domain import Domain
-from workdata.core.file_facts import RejectedRow, first_rejected_rows
 from workdata.core.ingest_context import ingest_for
 from workdata.core.log_file import attach_log_file
+from workdata.core.operations.file_facts import RejectedRow, first_rejected_rows
+from workdata.core.operations.report import failed_files_markdown, failure_summary, reasons_markdown
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.pipeline import OUTCOME_LOGGER, process_files
 from workdata.core.records import FileStatus
-from workdata.core.report import failed_files_markdown, failure_summary, reasons_markdown
-from workdata.core.row_outcome import outcome_line
+from workdata.core.verdict import outcome_line
 from workdata.defs.checks import check_results, check_specs
 from workdata.defs.observations import file_observations, rejected_rows_table
 from workdata.defs.partitions import FILE_PARTITIONS

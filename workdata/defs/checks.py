@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from workdata.core.checks import current_files, failed_row_ratio
-from workdata.core.file_facts import failed_file_facts
-from workdata.core.invariants import reconciliation_violations
-from workdata.core.ledger_reads import FailingFiles, failing_files
+from workdata.core.operations.file_facts import failed_file_facts
+from workdata.core.operations.invariants import reconciliation_violations
+from workdata.core.operations.quality_checks import current_files, failed_row_ratio
 from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
-from workdata.core.store import Store
+from workdata.core.storage.ledger_reads import FailingFiles, failing_files
+from workdata.core.storage.store import Store
 from workdata.defs.launchpad import action_link
 
 RATIO_CHECK = "failed_row_ratio"

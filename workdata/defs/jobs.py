@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from workdata.core.planning import RunPlan
+from workdata.core.inbox.planning import RunPlan
 from workdata.core.session import SESSION_TAG
 from workdata.defs.assets import DOMAIN_ASSETS
 from workdata.defs.partitions import FILE_PARTITIONS

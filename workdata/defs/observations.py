@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from workdata.core.file_facts import FailedFileFacts, RejectedRow, failed_file_facts
+from workdata.core.operations.file_facts import FailedFileFacts, RejectedRow, failed_file_facts
 from workdata.core.outcome import FileOutcome
-from workdata.core.store import Store
+from workdata.core.storage.store import Store
 from workdata.defs.launchpad import action_link
 
 _REJECTED_SCHEMA = dg.TableSchema(

@@ -6,15 +6,16 @@ import dagster as dg
 from pydantic import Field
 
 from workdata.core.ingest_context import dependencies_of
-from workdata.core.ledger_reads import failed_files
-from workdata.core.maintenance import prune
-from workdata.core.open_store import open_store
+from workdata.core.operations.maintenance import prune
+from workdata.core.operations.recovery import clear, mark_due_now, release
+from workdata.core.operations.replay import replay
+from workdata.core.operations.verify import verify
 from workdata.core.records import ErrorCategory, ErrorType, FileStatus
-from workdata.core.recovery import clear, mark_due_now, release
-from workdata.core.replay import replay
 from workdata.core.session import utc_now
-from workdata.core.store import Store
-from workdata.core.verify import verify
+from workdata.core.storage.circuit import circuit_breakers
+from workdata.core.storage.ledger_reads import failed_files
+from workdata.core.storage.open_store import open_store
+from workdata.core.storage.store import Store
 from workdata.defs.resources import WorkdataResource
 from workdata.domains import DOMAINS
 
@@ -67,7 +68,7 @@ def make_failed_files_due(
         )
     domains = [DOMAINS[domain]] if domain else list(DOMAINS.values())
     needed = sorted({dep for domain in domains for dep in dependencies_of(domain)})
-    cut = settings.breakers().probe_now(needed, now) if count else []
+    cut = circuit_breakers(settings).probe_now(needed, now) if count else []
     probing = f"; open circuits probe on the first of them: {', '.join(cut)}" if cut else ""
     context.log.info(f"{count} file(s) due now; the retry sensor launches them on its next tick{probing}")
 

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from workdata.core.connect import DuckConnection
-from workdata.core.open_store import open_store
 from workdata.core.policy import DomainPolicy
 from workdata.core.settings import SettingsInvalidError, WorkdataSettings, load_settings
-from workdata.core.store import Store
+from workdata.core.storage.duckdb_connection import DuckConnection
+from workdata.core.storage.open_store import open_store
+from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from workdata.core.circuit import OPEN
+from workdata.core.inbox.planning import plan_runs
 from workdata.core.ingest_context import WAREHOUSE, dependencies_of
-from workdata.core.open_store import STORE_ERRORS, open_store
-from workdata.core.planning import plan_runs
-from workdata.core.recovery import DueFile, due_retries, next_due
+from workdata.core.operations.recovery import DueFile, due_retries, next_due
 from workdata.core.session import new_session_id, utc_now
+from workdata.core.storage.circuit import OPEN, circuit_breakers
+from workdata.core.storage.open_store import STORE_ERRORS, open_store
 from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import ensure_writer_pool
@@ -67,7 +67,7 @@ def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     now = utc_now()
     blocked = {
         dep: c.retry_at
-        for dep, c in settings.breakers().states().items()
+        for dep, c in circuit_breakers(settings).states().items()
         if c.state == OPEN and c.retry_at_time and c.retry_at_time > now
     }
     if WAREHOUSE in blocked:

@@ -10,9 +10,9 @@ import dagster as dg
 from dagster._core.events import EngineEventData
 
 from workdata.core.faults import checkpoint
-from workdata.core.ledger_reads import attempts_for_run, save_run_summary
-from workdata.core.run_summary import RunSummary, summarize, summary_line, summary_markdown
-from workdata.core.store import Store
+from workdata.core.operations.run_summary import RunSummary, summarize, summary_line, summary_markdown
+from workdata.core.storage.ledger_reads import attempts_for_run, save_run_summary
+from workdata.core.storage.store import Store
 from workdata.defs.jobs import domain_of_run
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.session import session_id_of_run
@@ -47,7 +47,7 @@ def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: 
         finished_at=_utc(record.end_time if record else None),
     )
     checkpoint("run_status", run.run_id)
-    save_run_summary(store, summary)
+    save_run_summary(store, summary.as_row())
     instance.add_run_tags(run.run_id, outcome_tags(summary))
     instance.report_engine_event(
         f"workdata outcome {summary.status}: {summary_line(summary)}",

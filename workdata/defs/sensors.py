@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from workdata.core.inbox import IgnoredEntry
-from workdata.core.log_recovery import recover_failure_logs
-from workdata.core.open_store import STORE_ERRORS, open_store
-from workdata.core.planning import HashCache, discover_pending, plan_runs
+from workdata.core.inbox.planning import HashCache, discover_pending, plan_runs
+from workdata.core.inbox.survey import IgnoredEntry
 from workdata.core.session import new_session_id
+from workdata.core.storage.failure_csv_repair import recover_failure_logs
+from workdata.core.storage.open_store import STORE_ERRORS, open_store
 from workdata.defs.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.pools import ensure_writer_pool

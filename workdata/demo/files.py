@@ -146,16 +146,3 @@ def _broken_files(root: Path, domain: str, prefix: str, seed: int) -> list[DemoF
             ("truncated.parquet", 50, malformed),
         )
     ]
-
-
-def write_demo(inbox: Path, seed: int = DEFAULT_SEED, big_rows: int = 20_000) -> list[DemoFile]:
-    """The whole demo inbox for both demo domains; the same bytes for the same seed."""
-    from workdata.demo.realworld import write_realworld  # it imports this module
-
-    return write_realworld(inbox, seed) + [
-        f
-        for domain in SPECS
-        for f in write_domain(
-            inbox, domain, seed, big_rows if domain == "annuity_performance" else big_rows // 4
-        )
-    ]

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from workdata.core.engine.validate.reference_tables import load_reference
 from workdata.core.records import ErrorType
-from workdata.core.references import load_reference
 
 PRODUCT_LINES = ("enterprise_annuity", "occupational_annuity", "pension_product")
 INCOME_TYPES = ("management_fee", "custody_fee", "investment_fee", "account_fee")

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from workdata.core.failure_log import read_failures
+from workdata.core.storage.failure_csv import read_failures
 from workdata_tests.cli_process import clean_env, workdata
 
 

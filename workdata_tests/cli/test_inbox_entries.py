@@ -16,8 +16,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from workdata.core.open_store import open_store
 from workdata.core.settings import WorkdataSettings
+from workdata.core.storage.open_store import open_store
 from workdata.defs.build import build_definitions
 from workdata.defs.sensors import inbox_sensor
 from workdata.demo.files import make_rows, write_csv

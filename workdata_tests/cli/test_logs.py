@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from workdata.core.planning import RunPlan
+from workdata.core.inbox.planning import RunPlan
 from workdata.defs.build import build_definitions
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workdata.core.backoff import RetryPolicy, call_with_retry
-from workdata.core.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreakers
+from workdata.core.retry_schedule import RetryPolicy, call_with_retry
+from workdata.core.storage.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreakers
 
 NOW = datetime(2024, 11, 30, tzinfo=UTC)
 

@@ -13,12 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from workdata.core.circuit import HALF_OPEN, Circuit
 from workdata.core.ingest_context import ingest_for
 from workdata.core.pipeline import process_file
 from workdata.core.records import ErrorCategory, FileStatus
 from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings
+from workdata.core.storage.circuit import HALF_OPEN, Circuit, circuit_breakers
 from workdata.demo.files import make_rows, write_csv
 from workdata.domains import DOMAINS
 
@@ -125,7 +125,7 @@ def test_an_open_circuit_never_relabels_an_earlier_failure(local, store, run):
     path.write_bytes(b"\x00\x01 not a csv")
     first = _ingest(local, store, run, "broken.csv")
     assert (first.error_category, first.retryable) == (ErrorCategory.DATA_MALFORMED, False)
-    breakers = local.breakers()
+    breakers = circuit_breakers(local)
     until = (utc_now() + timedelta(minutes=5)).isoformat()
     breakers._write({"warehouse": Circuit(state=HALF_OPEN, failures=3, retry_at=until)})
     again = _ingest(local, store, run, "broken.csv", retrying=True)
@@ -137,7 +137,7 @@ def test_an_open_circuit_never_relabels_an_earlier_failure(local, store, run):
 
 def test_blame_through_the_cli(tmp_path, references):
     """The same cases as a user meets them: `workdata run` on an inbox holding them, then the ledger."""
-    from workdata.core.open_store import open_store
+    from workdata.core.storage.open_store import open_store
     from workdata_tests.cli_process import clean_env, workdata
 
     inbox = tmp_path / "home" / "inbox" / INCOME.name

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workdata.core.builtin_checks import ROW_WISE, check_output
+from workdata.core.engine.validate.pandera_checks import ROW_WISE, check_output
 from workdata.domains import DOMAINS
 
 NUMBER_CHECKS = [

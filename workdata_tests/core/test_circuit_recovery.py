@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from workdata.core.circuit import CLOSED, HALF_OPEN, OPEN, Circuit
 from workdata.core.ingest_context import ingest_for
 from workdata.core.pipeline import process_files
 from workdata.core.records import FileStatus
 from workdata.core.session import utc_now
+from workdata.core.storage.circuit import CLOSED, HALF_OPEN, OPEN, Circuit, circuit_breakers
 from workdata.demo.files import make_rows, write_csv
 from workdata.domains import DOMAINS
 
@@ -25,7 +25,7 @@ def _files(settings, count: int) -> list[str]:
 
 def _open(settings, minutes: float) -> None:
     until = (utc_now() + timedelta(minutes=minutes)).isoformat()
-    settings.breakers()._write({"reference:plans": Circuit(state=OPEN, failures=3, retry_at=until)})
+    circuit_breakers(settings)._write({"reference:plans": Circuit(state=OPEN, failures=3, retry_at=until)})
 
 
 def test_after_a_good_probe_the_rest_of_the_run_loads(settings, store, run):
@@ -33,7 +33,7 @@ def test_after_a_good_probe_the_rest_of_the_run_loads(settings, store, run):
     _open(settings, minutes=-1)  # the cool-down is over: the first file probes
     outcomes = list(process_files(INCOME, keys, settings.inbox_dir, ingest_for(settings, INCOME, store, run)))
     assert [o.status for o in outcomes] == [FileStatus.SUCCESS] * 4
-    assert settings.breakers().states()["reference:plans"].state == CLOSED
+    assert circuit_breakers(settings).states()["reference:plans"].state == CLOSED
 
 
 def test_an_operators_retry_probes_an_open_circuit_at_once(settings, store, run):
@@ -49,7 +49,7 @@ def test_an_operators_retry_probes_an_open_circuit_at_once(settings, store, run)
 
 def test_probe_now_ends_the_cool_down_for_the_retry_sensor(settings):
     _open(settings, minutes=30)
-    breakers = settings.breakers()
+    breakers = circuit_breakers(settings)
     assert breakers.probe_now(["reference:plans", "warehouse"]) == ["reference:plans"]
     assert breakers.first_blocked(["reference:plans"]) is None  # this caller is the probe
     assert breakers.states()["reference:plans"].state == HALF_OPEN
@@ -68,5 +68,5 @@ def test_no_state_reads_open_until_a_time_past():
 
 def test_a_probe_that_never_reported_back_lets_a_new_probe_through(settings):
     past = (utc_now() - timedelta(minutes=1)).isoformat()
-    settings.breakers()._write({"warehouse": Circuit(state=HALF_OPEN, failures=3, retry_at=past)})
-    assert settings.breakers().first_blocked(["warehouse"]) is None
+    circuit_breakers(settings)._write({"warehouse": Circuit(state=HALF_OPEN, failures=3, retry_at=past)})
+    assert circuit_breakers(settings).first_blocked(["warehouse"]) is None

@@ -9,15 +9,16 @@ import pytest
 
 from workdata.core import commits
 from workdata.core.ingest_context import Ingest
-from workdata.core.invariants import reconciliation_violations, unrecorded_failures
-from workdata.core.open_store import open_store
+from workdata.core.operations.invariants import reconciliation_violations, unrecorded_failures
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file, process_files
 from workdata.core.records import FileStatus, Stage
 from workdata.core.settings import WorkdataSettings
-from workdata.core.store import Store
-from workdata.core.store_schema import domain_table_ddl
-from workdata.demo.files import make_rows, write_csv, write_demo
+from workdata.core.storage.open_store import open_store
+from workdata.core.storage.schema import domain_table_ddl
+from workdata.core.storage.store import Store
+from workdata.demo.files import make_rows, write_csv
+from workdata.demo.inbox import write_demo
 from workdata.domains import DOMAINS
 from workdata_tests.conftest import TEST_BIG_ROWS
 from workdata_tests.pg import BACKENDS

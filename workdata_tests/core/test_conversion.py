@@ -8,9 +8,9 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workdata.core.arrow_text import values_with_byte_in
-from workdata.core.conversion import _full_road, _mostly_plain
+from workdata.core.arrow import values_with_byte_in
 from workdata.core.domain import ColumnSpec, Kind
+from workdata.core.engine.validate.conversion import _full_road, _mostly_plain
 from workdata_tests.core.test_numbers import _TEXTS
 
 _SPECS = [ColumnSpec("amount", Kind.FLOAT, True), ColumnSpec("members", Kind.INTEGER, False)]

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from workdata.core.failure_log import read_failures
 from workdata.core.ingest_context import ingest_for
-from workdata.core.invariants import reconciliation_violations
+from workdata.core.operations.invariants import reconciliation_violations
 from workdata.core.pipeline import process_files
 from workdata.core.policy import DomainPolicy, KeyPolicy
 from workdata.core.records import FileStatus
+from workdata.core.storage.failure_csv import read_failures
 from workdata.demo.files import make_rows, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.pg import BACKENDS

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workdata.core.dates import in_range, parse_dates, written_back
 from workdata.core.domain import MONTH_FORMATS
+from workdata.core.engine.validate.dates import in_range, parse_dates, written_back
 
 FORMATS = [*MONTH_FORMATS, "%d.%m.%Y %H:%M", "%H:%M:%S %Y", "%b %Y"]
 

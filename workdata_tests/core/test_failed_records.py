@@ -5,10 +5,15 @@ import json
 import numpy as np
 import pandas as pd
 
-from workdata.core.failed_records import MAX_RAW_CHARS, _capped, build_failed_records, raw_rows_as_json
-from workdata.core.failure_frames import empty_failures
+from workdata.core.engine.read.raw_table import MalformedRow, RawTable
+from workdata.core.engine.stage.failed_records import (
+    MAX_RAW_CHARS,
+    _capped,
+    build_failed_records,
+    raw_rows_as_json,
+)
+from workdata.core.engine.validate.row_failures import empty_failures
 from workdata.core.outcome import RunContext
-from workdata.core.readers import MalformedRow, RawTable
 
 
 def _objects(frame: pd.DataFrame, positions: list[int]) -> list[dict]:

@@ -11,12 +11,12 @@ import pandera.pandas as pa
 import pytest
 from pandera.typing import Series
 
-from workdata.core.connect import duckdb_connector
 from workdata.core.domain import Domain
 from workdata.core.ingest_context import Ingest
 from workdata.core.pipeline import process_file
 from workdata.core.records import ErrorCategory, FileStatus
-from workdata.core.store import Store
+from workdata.core.storage.duckdb_connection import duckdb_connector
+from workdata.core.storage.store import Store
 from workdata.demo.files import make_rows, write_csv
 from workdata.domains import DOMAINS
 
@@ -88,7 +88,7 @@ READ_AS_NOBODY = """
 import os, sys
 from pathlib import Path
 from workdata.core.errors import classify
-from workdata.core.readers import read_raw
+from workdata.core.engine.read.files import read_raw
 # Import first: the interpreter's own files may not be readable by 'nobody'.
 os.setgid(65534); os.setuid(65534)
 try:
@@ -146,7 +146,7 @@ def test_a_crashing_rule_is_unknown_and_retryable_never_a_silent_pass(settings, 
 def test_open_circuit_means_not_attempted_and_retry_at_the_probe_time(settings, store, run):
     from datetime import timedelta
 
-    from workdata.core.circuit import CircuitBreakers
+    from workdata.core.storage.circuit import CircuitBreakers
 
     breakers = CircuitBreakers(settings.home / "circuits.json", threshold=1, cooldown=timedelta(minutes=10))
     breakers.record("reference:plans", ok=False)

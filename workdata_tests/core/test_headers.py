@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from workdata.core.headers import alias_map, apply_aliases, header_key, normalise_header
+from workdata.core.engine.read.headers import alias_map, apply_aliases, header_key, normalise_header
 from workdata.domains import DOMAINS
 
 INCOME = DOMAINS["annuity_income"]

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workdata.core.connect import duckdb_connector
 from workdata.core.ingest_context import Ingest
-from workdata.core.invariants import reconciliation_violations, unrecorded_failures
+from workdata.core.operations.invariants import reconciliation_violations, unrecorded_failures
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.records import FileStatus
-from workdata.core.store import Store
+from workdata.core.storage.duckdb_connection import duckdb_connector
+from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
 # An exception swallowed inside a parser callback is a row silently lost: make it fail the test.

@@ -2,7 +2,13 @@ import os
 
 import pytest
 
-from workdata.core.inbox import contiguous_ranges, file_sha256, resolve_in_inbox, scan_inbox, survey_inbox
+from workdata.core.inbox.survey import (
+    contiguous_ranges,
+    file_sha256,
+    resolve_in_inbox,
+    scan_inbox,
+    survey_inbox,
+)
 from workdata.domains import DOMAINS
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workdata.core.key_tracker import KeyTracker, key_hashes
+from workdata.core.engine.validate.key_tracker import KeyTracker, key_hashes
 
 
 def _keys(values) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workdata.core.numbers import parse_numbers, plain_numbers
+from workdata.core.engine.validate.numbers import parse_numbers, plain_numbers
 
 _TEXTS = (
     st.sampled_from(

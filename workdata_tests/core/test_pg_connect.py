@@ -5,7 +5,7 @@ import datetime
 import pyarrow as pa
 import pytest
 
-from workdata.core.pg_connect import postgres_connector, to_pyformat
+from workdata.core.storage.postgres_connection import postgres_connector, to_pyformat
 from workdata_tests.pg import fresh_schema
 
 HOSTILE = ["", None, 'a"b', "x,y\nz\r", "tab\tend", "nul\x00byte", "中文", "=cmd|' /C calc'!A0", "\\N"]

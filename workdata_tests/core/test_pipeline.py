@@ -7,17 +7,18 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from workdata.core.connect import duckdb_connector
-from workdata.core.failure_log import read_failures
 from workdata.core.ingest_context import Ingest
-from workdata.core.invariants import reconciliation_violations, unrecorded_failures
-from workdata.core.open_store import open_store
+from workdata.core.operations.invariants import reconciliation_violations, unrecorded_failures
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.records import FileStatus
 from workdata.core.settings import WorkdataSettings
-from workdata.core.store import Store
-from workdata.demo.files import make_rows, write_csv, write_demo
+from workdata.core.storage.duckdb_connection import duckdb_connector
+from workdata.core.storage.failure_csv import read_failures
+from workdata.core.storage.open_store import open_store
+from workdata.core.storage.store import Store
+from workdata.demo.files import make_rows, write_csv
+from workdata.demo.inbox import write_demo
 from workdata.demo.rows import CSV_DEFECTS, VALUE_DEFECTS
 from workdata.domains import DOMAINS
 from workdata_tests.conftest import TEST_BIG_ROWS

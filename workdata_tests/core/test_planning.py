@@ -1,5 +1,5 @@
-from workdata.core.inbox import InboxFile
-from workdata.core.planning import PendingFile, discover_pending, plan_runs
+from workdata.core.inbox.planning import PendingFile, discover_pending, plan_runs
+from workdata.core.inbox.survey import InboxFile
 
 
 def pending(domain: str, key: str, sha: str = "s", size: int = 1) -> PendingFile:

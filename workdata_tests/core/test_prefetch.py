@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from workdata.core.prefetch import prefetched
+from workdata.core.engine.read.prefetch import prefetched
 
 
 def test_items_arrive_in_order_and_the_helper_ends():

@@ -8,8 +8,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workdata.core.failed_records import _pandas_json, raw_rows_as_json
-from workdata.core.raw_json import json_objects
+from workdata.core.engine.stage.failed_records import _pandas_json, raw_rows_as_json
+from workdata.core.engine.stage.raw_json import json_objects
 
 cells = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(['"', "\\", "/", "\\/", "\x00", "\u2028"]))
 # Not NUL in names: pandas' writer cuts a key at NUL (a C string), where this writer keeps it.

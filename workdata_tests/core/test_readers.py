@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workdata.core.engine.read.csv_files import holds_replacement
+from workdata.core.engine.read.files import read_raw
 from workdata.core.errors import MalformedFileError
-from workdata.core.readers import read_raw
-from workdata.core.readers_csv import holds_replacement
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

@@ -2,8 +2,8 @@
 
 import pyarrow as pa
 
-from workdata.core.readers import MalformedRow
-from workdata.core.readers_stream import _grouped, _numbered
+from workdata.core.engine.read.csv_stream import _grouped, _numbered
+from workdata.core.engine.read.raw_table import MalformedRow
 
 
 def test_reported_malformed_rows_leave_the_parsers_list(tmp_path):
@@ -22,7 +22,7 @@ def test_reported_malformed_rows_leave_the_parsers_list(tmp_path):
 
 
 def test_a_group_of_wide_rows_is_cut_by_its_size_before_its_row_count(monkeypatch):
-    monkeypatch.setattr("workdata.core.readers_stream._GROUP_BYTES", 5_000)
+    monkeypatch.setattr("workdata.core.engine.read.csv_stream._GROUP_BYTES", 5_000)
     wide = [pa.record_batch({"a": ["x" * 1_000] * 2}) for _ in range(6)]  # ~2 KB a batch
     narrow = [pa.record_batch({"a": ["x"] * 2}) for _ in range(6)]
     assert [t.num_rows for t in _grouped(wide, 100)] == [6, 6]  # three batches reach 5,000 bytes

@@ -9,13 +9,14 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
+from workdata.core.engine.read.files import read_raw
+from workdata.core.engine.read.raw_table import ReadOptions
+from workdata.core.engine.validate.validator import validate
 from workdata.core.errors import MalformedFileError
 from workdata.core.ingest_context import Ingest
 from workdata.core.pipeline import process_file
 from workdata.core.policy import DomainPolicy
-from workdata.core.readers import ReadOptions, read_raw
 from workdata.core.records import FileStatus
-from workdata.core.validation import validate
 from workdata.demo.files import make_rows
 from workdata.demo.realworld import TITLE_ROWS, write_realworld
 from workdata.domains import DOMAINS

@@ -6,10 +6,10 @@ from importlib import resources
 import pytest
 
 from workdata.core.ingest_context import Ingest
-from workdata.core.invariants import reconciliation_violations
+from workdata.core.operations.invariants import reconciliation_violations
+from workdata.core.operations.replay import replay
+from workdata.core.operations.verify import verify
 from workdata.core.pipeline import process_file
-from workdata.core.replay import replay
-from workdata.core.verify import verify
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.pg import BACKENDS

@@ -1,6 +1,12 @@
 import pandas as pd
 
-from workdata.core.run_summary import NOT_REACHED, overall_status, summarize, summary_line, summary_markdown
+from workdata.core.operations.run_summary import (
+    NOT_REACHED,
+    overall_status,
+    summarize,
+    summary_line,
+    summary_markdown,
+)
 
 
 def attempts(*rows):

@@ -6,22 +6,26 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from workdata.core.engine.read.csv_stream import expanded_size, iter_csv_chunks
+from workdata.core.engine.read.files import read_raw
+from workdata.core.engine.read.raw_table import ReadOptions
 from workdata.core.ingest_context import Ingest
-from workdata.core.open_store import open_store
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
-from workdata.core.policy import DomainPolicy
-from workdata.core.readers import ReadOptions, read_raw
-from workdata.core.readers_stream import expanded_size, iter_csv_chunks
+from workdata.core.policy import DomainPolicy, ReaderSettings
 from workdata.core.settings import WorkdataSettings
-from workdata.demo.files import make_rows, write_csv, write_demo
+from workdata.core.storage.open_store import open_store
+from workdata.demo.files import make_rows, write_csv
+from workdata.demo.inbox import write_demo
 from workdata.domains import DOMAINS
 from workdata_tests.conftest import TEST_BIG_ROWS
 from workdata_tests.pg import BACKENDS
 
 # Blocks of 8 KB validated 100+ rows at a time: every demo CSV is cut into many blocks and batches, rows
 # and quoted newlines across their edges.
-IN_BLOCKS = DomainPolicy(stream_over_mb=0, stream_block_mb=8 / 1024, stream_batch_rows=100)
+IN_BLOCKS = DomainPolicy(
+    read=ReaderSettings(stream_over_mb=0, stream_block_mb=8 / 1024, stream_batch_rows=100)
+)
 RUN = RunContext("etl_20241130_101500_abc123", "run-1")
 
 
@@ -117,7 +121,7 @@ def test_a_gzip_file_is_sized_by_what_it_expands_to(tmp_path):
 
 def test_a_file_of_repeated_keys_has_its_duplicates_recorded_part_by_part(tmp_path, monkeypatch):
     # The repeats' records are built and spilled a few at a time, not held for the whole file.
-    monkeypatch.setattr("workdata.core.repeated_keys._RECORD_ROWS", 7)
+    monkeypatch.setattr("workdata.core.engine.stage.repeated_keys._RECORD_ROWS", 7)
     rows = make_rows("annuity_income", 7, "2024-10", 200)
     write_csv(tmp_path / "f.csv", [*rows, *rows])
     settings = WorkdataSettings(home=tmp_path / "wd", logs_dir=tmp_path / "logs")

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workdata.core.domain import ColumnSpec, Kind
-from workdata.core.text_to_kind import expectation, stripped, typed_values
+from workdata.core.engine.validate.text_kinds import expectation, stripped, typed_values
 
 
 def _typed(kind: Kind, values: list[str | None], formats: tuple[str, ...] = ()) -> list:

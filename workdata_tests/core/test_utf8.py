@@ -7,7 +7,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workdata.core.utf8 import Utf8Repair, boundary, is_utf8, repair_utf8, stream_is_utf8
+from workdata.core.engine.read.utf8 import Utf8Repair, boundary, is_utf8, repair_utf8, stream_is_utf8
 
 # Pieces that make valid text, broken sequences and the bytes a broken one can border on.
 _PIECES = st.sampled_from(

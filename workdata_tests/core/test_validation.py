@@ -4,9 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workdata.core.domain import Kind
+from workdata.core.engine.validate.validator import validate
 from workdata.core.errors import SchemaMismatchError
 from workdata.core.records import ErrorType
-from workdata.core.validation import validate
 from workdata.demo.files import make_rows
 from workdata.domains import DOMAINS
 

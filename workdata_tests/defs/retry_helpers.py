@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from workdata.core.backoff import RetryPolicy
-from workdata.core.planning import RunPlan
+from workdata.core.inbox.planning import RunPlan
+from workdata.core.retry_schedule import RetryPolicy
 from workdata.core.settings import WorkdataSettings
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
@@ -68,6 +68,6 @@ def launch(defs, instance, requests):
 
 
 def state(settings, key=KEY):
-    from workdata.core.open_store import open_store
+    from workdata.core.storage.open_store import open_store
 
     return open_store(settings).get_state(DOMAIN, key)

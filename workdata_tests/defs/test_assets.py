@@ -3,8 +3,8 @@
 import dagster as dg
 import pytest
 
-from workdata.core.invariants import reconciliation_violations
-from workdata.core.planning import RunPlan
+from workdata.core.inbox.planning import RunPlan
+from workdata.core.operations.invariants import reconciliation_violations
 from workdata.core.records import FileStatus
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS

@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 import yaml
 
-from workdata.core.planning import RunPlan
+from workdata.core.inbox.planning import RunPlan
+from workdata.core.operations.recovery import release
 from workdata.core.policy import DomainPolicy
-from workdata.core.recovery import release
 from workdata.defs.build import build_definitions
 from workdata.defs.checks import FAILING_FILES_CHECK
 from workdata.defs.jobs import job_name, run_tags

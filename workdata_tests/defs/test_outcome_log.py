@@ -7,8 +7,8 @@ import pytest
 import yaml
 from dagster._core.test_utils import instance_for_test
 
-from workdata.core.planning import RunPlan
-from workdata.core.row_outcome import is_outcome_line
+from workdata.core.inbox.planning import RunPlan
+from workdata.core.verdict import is_outcome_line
 from workdata.defs.assets import outcome_log_captured
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS

@@ -5,9 +5,10 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
-from workdata.core.backoff import RetryPolicy
-from workdata.core.maintenance import prune
+from workdata.core.operations.maintenance import prune
+from workdata.core.retry_schedule import RetryPolicy
 from workdata.core.session import utc_now
+from workdata.core.storage.circuit import circuit_breakers
 from workdata.defs.build import build_definitions
 from workdata.defs.retry_sensor import retry_sensor
 from workdata_tests.defs.retry_helpers import DOMAIN, KEY, first_run, launch, restore_references, state, tick
@@ -73,7 +74,7 @@ def test_verify_job_fails_listing_violations(world, instance):
     defs = build_definitions(settings)
     first_run(defs, instance)
     assert run_job(defs, instance, "verify_ledger").success
-    from workdata.core.open_store import open_store
+    from workdata.core.storage.open_store import open_store
 
     with open_store(settings).connect() as conn:
         conn.execute("UPDATE file_state SET attempts = 99")
@@ -84,7 +85,7 @@ def test_verify_job_fails_listing_violations(world, instance):
 
 
 def test_maintenance_prunes_history_and_failure_counts_of_recovered_files(world, instance):
-    from workdata.core.open_store import open_store
+    from workdata.core.storage.open_store import open_store
 
     settings, refs = world
     store = open_store(settings)
@@ -102,14 +103,14 @@ def test_maintenance_prunes_history_and_failure_counts_of_recovered_files(world,
 def test_retry_job_probes_an_open_circuit_at_once(world, instance):
     """'Due now' means now: the job ends the cool-down of the circuits its files need, so the retry
     sensor launches them on its next tick and the first one probes."""
-    from workdata.core.circuit import OPEN, Circuit
+    from workdata.core.storage.circuit import OPEN, Circuit
 
     settings, refs = world
     defs = build_definitions(settings)
     first_run(defs, instance)
     assert state(settings)["status"] == "FAILED"
     until = (utc_now() + timedelta(minutes=30)).isoformat()
-    settings.breakers()._write({"reference:plans": Circuit(state=OPEN, failures=3, retry_at=until)})
+    circuit_breakers(settings)._write({"reference:plans": Circuit(state=OPEN, failures=3, retry_at=until)})
     held = tick(defs, instance)
     assert isinstance(held, dg.SkipReason) and "held by open circuits" in held.skip_message
     restore_references(refs)
@@ -121,7 +122,7 @@ def test_retry_job_probes_an_open_circuit_at_once(world, instance):
     assert [r.tags["dagster/asset_partition_range_start"] for r in requests] == [KEY]
     launch(defs, instance, requests)
     assert state(settings)["status"] == "SUCCESS"
-    assert settings.breakers().states()["reference:plans"].state == "closed"
+    assert circuit_breakers(settings).states()["reference:plans"].state == "closed"
 
 
 def test_launchpad_choices_and_jobs_that_match_nothing_say_what_is_known(world, instance):

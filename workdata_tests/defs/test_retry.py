@@ -5,8 +5,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from workdata.core.backoff import RetryPolicy
-from workdata.core.recovery import release
+from workdata.core.operations.recovery import release
+from workdata.core.retry_schedule import RetryPolicy
+from workdata.core.storage.circuit import circuit_breakers
 from workdata.defs.build import build_definitions
 from workdata.defs.retry_sensor import ATTEMPT_TAG, RETRY_TAG
 from workdata.demo.files import make_rows, write_csv
@@ -67,7 +68,7 @@ def test_attempts_never_exceed_the_cap_then_dead_letter_and_quarantine(world, in
     assert isinstance(tick(defs, instance), dg.SkipReason)
 
     # Released, it is new again for the inbox (PENDING); until then the same bytes are skipped.
-    from workdata.core.open_store import open_store
+    from workdata.core.storage.open_store import open_store
 
     store = open_store(settings)
     assert (DOMAIN, KEY) in store.processed_hashes()
@@ -105,7 +106,7 @@ def test_an_open_circuit_launches_nothing(world, instance):
     tight = settings.model_copy(update={"circuit_threshold": 1})
     defs = build_definitions(tight)
     first_run(defs, instance)
-    circuits = tight.breakers().states()
+    circuits = circuit_breakers(tight).states()
     opened = [dep for dep, c in circuits.items() if c.state == "open"]
     assert opened and opened[0].startswith("reference:")
     skip = tick(defs, instance)

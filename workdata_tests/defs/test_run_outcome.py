@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
 
-from workdata.core.ledger_reads import latest_run_summaries
-from workdata.core.planning import RunPlan
+from workdata.core.inbox.planning import RunPlan
+from workdata.core.storage.ledger_reads import latest_run_summaries
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
 from workdata.defs.run_outcome import OUTCOME_TAG
@@ -95,7 +95,7 @@ def test_a_ui_reexecution_of_failed_partitions_gets_an_honest_outcome(defs, inst
     from dagster._core.storage.tags import PARTITION_NAME_TAG
 
     from workdata.defs.jobs import domain_of_run
-    from workdata.demo.files import write_demo
+    from workdata.demo.inbox import write_demo
 
     write_demo(settings.inbox_dir, big_rows=500)
     first = evaluate_outcome_sensor(defs, instance, run_files(defs, instance, ["broken/income_empty.csv"]))
@@ -123,7 +123,7 @@ def test_a_ui_reexecution_of_failed_partitions_gets_an_honest_outcome(defs, inst
 
 def test_a_run_that_only_skipped_reports_no_rows_loaded_and_no_failure_log(defs, instance, store, settings):
     """Materialising an unchanged, loaded partition again skips it: the run loaded nothing."""
-    from workdata.demo.files import write_demo
+    from workdata.demo.inbox import write_demo
 
     write_demo(settings.inbox_dir, big_rows=500)
     evaluate_outcome_sensor(defs, instance, run_files(defs, instance, ["income_2024-07.csv"]))

@@ -1,0 +1,1 @@
+"""The engine: a file read, validated and staged, whatever its size or format; no database in sight."""

@@ -1,0 +1,1 @@
+"""Reading: inbox bytes to raw text rows with their source row numbers, malformed rows kept."""

@@ -1,0 +1,1 @@
+"""Validating: raw text to typed columns, pandera checks and reference lookups, good split from bad."""

@@ -1,0 +1,1 @@
+"""The inbox: what is there, what needs a run, and where dead-lettered files are set aside."""

@@ -1,0 +1,1 @@
+"""Operations on the ledger: recovery, replay, verify, maintenance, checks, reports and run summaries."""

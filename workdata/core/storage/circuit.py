@@ -1,0 +1,157 @@
+"""Circuit breakers per dependency, persisted in a JSON file (usable even when the warehouse is down)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from filelock import FileLock
+
+from workdata.core.session import utc_now
+from workdata.core.settings import WorkdataSettings
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+
+@dataclass
+class Circuit:
+    """One dependency's breaker."""
+
+    state: str = CLOSED
+    failures: int = 0
+    retry_at: str | None = None
+
+    @property
+    def retry_at_time(self) -> datetime | None:
+        """When an open circuit lets one probe through."""
+        return datetime.fromisoformat(self.retry_at) if self.retry_at else None
+
+    def probe_due(self, now: datetime) -> bool:
+        """An open circuit whose cool-down is over, or a half-open one whose probe never reported back."""
+        retry_at = self.retry_at_time
+        return self.state != CLOSED and (retry_at is None or now >= retry_at)
+
+    def describe(self, now: datetime) -> str:
+        """The state in words for operators; never an "until" that has already passed."""
+        if self.state == CLOSED:
+            return "closed"
+        if self.probe_due(now):
+            return "cool-down over: the next file that needs it probes it"
+        until = self.retry_at_time.isoformat(timespec="seconds") if self.retry_at_time else "?"
+        if self.state == HALF_OPEN:
+            return f"half-open: a probe is running (given up on at {until})"
+        return f"open until {until}"
+
+
+class CircuitBreakers:
+    """Open after `threshold` consecutive failures; after `cooldown`, one probe decides (half-open)."""
+
+    def __init__(self, path: Path, threshold: int = 3, cooldown: timedelta = timedelta(minutes=5)) -> None:
+        self.path = path
+        self.threshold = threshold
+        self.cooldown = cooldown
+
+    def _lock(self) -> FileLock:
+        return FileLock(str(self.path.with_name(f".{self.path.name}.lock")), timeout=30)
+
+    def _read(self) -> dict[str, Circuit]:
+        if not self.path.exists():
+            return {}
+        return {k: Circuit(**v) for k, v in json.loads(self.path.read_text() or "{}").items()}
+
+    def _write(self, circuits: dict[str, Circuit]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({k: asdict(v) for k, v in circuits.items()}, indent=1))
+        os.replace(temporary, self.path)
+
+    def states(self) -> dict[str, Circuit]:
+        """Every known circuit."""
+        with self._lock():
+            return self._read()
+
+    def blocked_until(self, dependency: str, now: datetime | None = None) -> datetime | None:
+        """None when a call may go ahead (closed, or the half-open probe); else when to try again."""
+        blocked = self.first_blocked([dependency], now)
+        return blocked[1] if blocked else None
+
+    def first_blocked(
+        self,
+        dependencies: list[str],
+        now: datetime | None = None,
+        *,
+        probes: set[str] | None = None,
+        force_probe: bool = False,
+    ) -> tuple[str, datetime] | None:
+        """The first of `dependencies` that may not be called now, and until when (one read for all).
+
+        An open circuit whose cool-down is over (or any open one, with `force_probe`: an operator's
+        explicit retry) turns half-open and lets this caller through as the probe; the dependencies this
+        caller probes are added to `probes`.
+        """
+        now = now or utc_now()
+        with self._lock():
+            circuits = self._read()
+            for dependency in dependencies:
+                circuit = circuits.get(dependency, Circuit())
+                if circuit.state == CLOSED:
+                    continue
+                if circuit.probe_due(now) or (force_probe and circuit.state == OPEN):
+                    circuit.state, circuit.retry_at = HALF_OPEN, (now + self.cooldown).isoformat()
+                    circuits[dependency] = circuit
+                    self._write(circuits)
+                    if probes is not None:
+                        probes.add(dependency)
+                    continue  # this caller is the probe
+                return dependency, circuit.retry_at_time or now + self.cooldown
+            return None
+
+    def probe_now(self, dependencies: list[str], now: datetime | None = None) -> list[str]:
+        """An operator asked to retry now: end the cool-down of these open circuits (the next file that
+        needs one probes it). Returns the dependencies whose cool-down was cut short."""
+        now = now or utc_now()
+        with self._lock():
+            circuits = self._read()
+            cut = [d for d in dependencies if d in circuits and circuits[d].state != CLOSED]
+            for dependency in cut:
+                circuits[dependency].retry_at = now.isoformat()
+            if cut:
+                self._write(circuits)
+            return cut
+
+    def record_success(self, dependencies: list[str]) -> None:
+        """Close these circuits; nothing is written when they are all closed and clean already."""
+        with self._lock():
+            circuits = self._read()
+            if all(circuits.get(d) == Circuit() for d in dependencies):
+                return
+            circuits.update({d: Circuit() for d in dependencies})
+            self._write(circuits)
+
+    def record(self, dependency: str, ok: bool, now: datetime | None = None) -> Circuit:
+        """Count a success (closes) or a failure (opens at the threshold, or when the probe fails)."""
+        now = now or utc_now()
+        with self._lock():
+            circuits = self._read()
+            circuit = circuits.get(dependency, Circuit())
+            if ok:
+                circuit = Circuit()
+            else:
+                circuit.failures += 1
+                if circuit.state == HALF_OPEN or circuit.failures >= self.threshold:
+                    circuit.state, circuit.retry_at = OPEN, (now + self.cooldown).isoformat()
+            circuits[dependency] = circuit
+            self._write(circuits)
+            return circuit
+
+
+def circuit_breakers(settings: WorkdataSettings) -> CircuitBreakers:
+    """The circuit breakers configured by `settings`."""
+    return CircuitBreakers(
+        settings.circuits_path,
+        settings.circuit_threshold,
+        timedelta(seconds=settings.circuit_cooldown_seconds),
+    )
