@@ -69,14 +69,14 @@ def test_quarantine_never_writes_outside_its_root(tmp_path):
 
 
 def test_stored_messages_are_redacted(settings, store, run, monkeypatch):
-    import workdata.core.pipeline as pipeline
+    import workdata.core.engine.staging as engine
 
     def leaky(*args, **kwargs):
         raise ConnectionError(
             "cannot reach postgresql://etl:s3cr3t@db.internal/prod?password=s3cr3t&token=abc"
         )
 
-    monkeypatch.setattr(pipeline, "read_raw", leaky)  # a dependency failing with credentials in its message
+    monkeypatch.setattr(engine, "read_raw", leaky)  # a dependency failing with credentials in its message
     path = settings.inbox_dir / INCOME.name / "f.csv"
     write_csv(path, make_rows(INCOME.name, 2, "2024-10", 3))
     process_file(INCOME, path, "f.csv", Ingest(store, run, settings.failure_log_path(run.session_id)))

@@ -13,10 +13,10 @@ from workdata.core.file_job import FileJob
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import FileOutcome
 from workdata.core.records import Stage
-from workdata.core.retry_schedule import call_with_retry
 from workdata.core.staged import FailedRecords, Staged
 from workdata.core.storage.cross_file_keys import KeyRule
 from workdata.core.storage.failure_csv_repair import write_failure_log
+from workdata.core.transient import retrying
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,8 @@ def group_is_full(group: list[Validated]) -> bool:
 def commit_file(job: FileJob, outcome: FileOutcome, staged: Staged, ingest: Ingest) -> FileOutcome:
     """Commit the file's rows and failed records in one transaction, then write its failure CSV."""
     good = staged.good if outcome.rows_loaded else None
-    committed = call_with_retry(
-        lambda: ingest.store.commit_file(
-            outcome, ingest.run, good, staged.records, keys=key_rule(job.domain, ingest)
-        ),
-        lambda e: classify(e).dependency == "warehouse",
+    committed = retrying(lambda e: classify(e).dependency == "warehouse")(
+        ingest.store.commit_file, outcome, ingest.run, good, staged.records, keys=key_rule(job.domain, ingest)
     )
     checkpoint("after_commit", job.key)
     return log_failures(job, committed, _logged(outcome, committed, staged.records), ingest)

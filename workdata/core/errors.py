@@ -29,10 +29,10 @@ class WorkdataError(Exception):
     # What the ledger records as the file's hash when its content could not be hashed.
     stand_in_hash: str | None = None
 
-    def __init__(self, user_message: str, *, stage: Stage = Stage.READ, detail: str = "") -> None:
+    def __init__(self, user_message: str, *, stage: Stage | None = Stage.READ, detail: str = "") -> None:
         super().__init__(detail or user_message)
         self.user_message = user_message
-        self.stage = stage
+        self.stage = stage  # None: the stage the caller was at (an adapter does not know it)
 
 
 class TransientError(WorkdataError):
@@ -45,6 +45,19 @@ class TerminalError(WorkdataError):
     """A failure that will happen again with the same input: never retried."""
 
     retryable = False
+
+
+class WarehouseError(TransientError):
+    """The warehouse failed under a file: locked by another process, out of memory or space, unreachable,
+    or a transaction aborted. Raised by the DuckDB and PostgreSQL adapters, which know their errors."""
+
+    category = ErrorCategory.WRITE_FAILURE
+    dependency = "warehouse"
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(
+            _MESSAGES[ErrorCategory.WRITE_FAILURE], stage=None, detail=f"{type(exc).__name__}: {exc}"
+        )
 
 
 class MalformedFileError(TerminalError):
@@ -192,7 +205,7 @@ def classify(exc: BaseException, stage: Stage = Stage.READ) -> Classification:
     detail = redact(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, WorkdataError):
         return Classification(
-            exc.category, exc.retryable, exc.user_message, detail, exc.stage, exc.dependency
+            exc.category, exc.retryable, exc.user_message, detail, exc.stage or stage, exc.dependency
         )
     category = _category(exc)
     # Write failures are the warehouse's; the circuit breaker counts them against it.
@@ -203,15 +216,6 @@ def classify(exc: BaseException, stage: Stage = Stage.READ) -> Classification:
 
 
 _MALFORMED_TYPES = ("ParserError", "EmptyDataError", "ArrowInvalid", "JSONDecodeError", "CSVError")
-# DuckDB's, then psycopg2's (server down, connection lost, serialization or deadlock aborts).
-_WRITE_TYPES = (
-    "IOException",
-    "TransactionException",
-    "OutOfMemoryException",
-    "OperationalError",
-    "InterfaceError",
-    "TransactionRollbackError",
-)
 _MESSAGES = {
     ErrorCategory.DATA_MALFORMED: "The file could not be parsed as text of its declared format; "
     "re-export it (UTF-8, one header row) and drop it again.",
@@ -235,8 +239,6 @@ def _category(exc: BaseException) -> ErrorCategory:
         return ErrorCategory.DATA_MALFORMED
     if isinstance(exc, PermissionError) or "permission denied" in text or "access denied" in text:
         return ErrorCategory.AUTH
-    if names & set(_WRITE_TYPES) or "could not set lock" in text:
-        return ErrorCategory.WRITE_FAILURE
     if isinstance(exc, KeyError) or "not found in axis" in text or "missing column" in text:
         return ErrorCategory.SCHEMA_MISMATCH
     if isinstance(exc, (OSError, TimeoutError, ConnectionError)) or "timed out" in text or "timeout" in text:

@@ -9,7 +9,7 @@ from workdata.core.domain import Domain
 from workdata.core.engine.validate.reference_tables import reference_dependency
 from workdata.core.outcome import RunContext
 from workdata.core.policy import DomainPolicy
-from workdata.core.retry_schedule import RetryPolicy
+from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.circuit import CircuitBreakers, circuit_breakers
 from workdata.core.storage.claims import FileClaims
@@ -26,7 +26,7 @@ class Ingest:
     run: RunContext
     log_path: Path
     policy: DomainPolicy = field(default_factory=DomainPolicy)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetrySchedule = field(default_factory=RetrySchedule)
     reference_dir: Path | None = None
     quarantine_dir: Path | None = None
     breakers: CircuitBreakers | None = None

@@ -8,7 +8,7 @@ from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from workdata.core.policy import DomainPolicy
-from workdata.core.retry_schedule import RetryPolicy
+from workdata.core.retry_schedule import RetrySchedule
 
 
 class WorkdataSettings(BaseSettings):
@@ -30,7 +30,7 @@ class WorkdataSettings(BaseSettings):
     # few run start-ups for a backlog of small files, runs of bounded length for big ones.
     run_batch_size: int = 500
     run_batch_mb: float = 512.0
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetrySchedule = RetrySchedule()
     circuit_threshold: int = 3
     circuit_cooldown_seconds: float = 300.0
     skip_failed: bool = False  # for every domain: skip files whose content is known bad
@@ -136,10 +136,10 @@ def describe_validation_error(exc: ValidationError, prefix: str) -> str:
 
 
 def _allowed_keys(title: str, loc: list[str]) -> list[str]:
-    from workdata.core.retry_schedule import RetryPolicy
+    from workdata.core.retry_schedule import RetrySchedule
 
     if loc and loc[0] == "policies":
         return list(DomainPolicy.model_fields)
     if loc and loc[0] == "retry":
-        return list(RetryPolicy.model_fields)
+        return list(RetrySchedule.model_fields)
     return list(WorkdataSettings.model_fields)

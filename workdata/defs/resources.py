@@ -17,18 +17,34 @@ from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
 
+class ReaderConfig(dg.Config):
+    """How a domain's files are read (core.policy.ReaderSettings); unset fields keep the default."""
+
+    sheet_pattern: str | None = None
+    sheet_index: int | None = None
+    header_row: int | None = None
+    max_decompressed_mb: int | None = None
+    stream_over_mb: float | None = None
+    stream_block_mb: float | None = None
+    stream_batch_rows: int | None = None
+
+
 class PolicyConfig(dg.Config):
-    """Per-domain overrides of the read mode and bad-row thresholds; unset fields keep the default."""
+    """Per-domain overrides of the business policy (core.policy.DomainPolicy: read mode, bad-row
+    thresholds, key policy, dead letters) and of how files are read; unset fields keep the default."""
 
     mode: str | None = None
     warn_bad_row_ratio: float | None = None
     max_bad_row_ratio: float | None = None
+    key_policy: str | None = None
     dead_letter_categories: list[str] | None = None
     skip_failed: bool | None = None
+    read: ReaderConfig | None = None
 
 
 class RetryConfig(dg.Config):
-    """Retry cap and backoff (full jitter between 0 and min(cap, base * factor^(attempts-1)))."""
+    """Retry cap and backoff (core.retry_schedule.RetrySchedule: full jitter between 0 and
+    min(cap, base * factor^(attempts-1)))."""
 
     max_attempts: int = 4
     base_seconds: float = 60.0
@@ -67,12 +83,19 @@ class WorkdataResource(dg.ConfigurableResource):
             )
         overrides = {
             domain: DomainPolicy.model_validate(
-                settings.policy_for(domain).model_dump()
-                | {k: v for k, v in config.model_dump().items() if v is not None}
+                _overlaid(settings.policy_for(domain).model_dump(), config.model_dump(exclude_none=True))
             )
             for domain, config in self.policies.items()
         }
         return settings.model_copy(update={"policies": {**settings.policies, **overrides}})
+
+
+def _overlaid(base: dict, given: dict) -> dict:
+    """`base` with the fields `given` sets, nested settings field by field."""
+    merged = dict(base)
+    for name, value in given.items():
+        merged[name] = _overlaid(base[name], value) if isinstance(value, dict) else value
+    return merged
 
 
 def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableResource]:

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import duckdb
 import psycopg2
 import pytest
@@ -6,10 +9,13 @@ from workdata.core.errors import (
     MalformedFileError,
     SchemaMismatchError,
     TransientError,
+    WarehouseError,
     classify,
     redact,
 )
-from workdata.core.records import ErrorCategory
+from workdata.core.records import ErrorCategory, Stage
+from workdata.core.storage.duckdb_connection import duckdb_connector
+from workdata.core.storage.postgres_connection import postgres_connector
 
 
 def test_secrets_are_redacted_and_messages_capped():
@@ -27,7 +33,7 @@ def test_secrets_are_redacted_and_messages_capped():
         (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"), ErrorCategory.DATA_MALFORMED, False),
         (PermissionError("denied"), ErrorCategory.AUTH, False),
         (TimeoutError("slow"), ErrorCategory.CONNECTIVITY, True),
-        (duckdb.IOException("Could not set lock on file"), ErrorCategory.WRITE_FAILURE, True),
+        (WarehouseError(duckdb.IOException("Could not set lock on file")), ErrorCategory.WRITE_FAILURE, True),
         (RuntimeError("boom"), ErrorCategory.UNKNOWN, True),
     ],
 )
@@ -46,8 +52,10 @@ def test_transient_errors_are_retryable_by_type():
 
 
 def test_an_unreachable_postgres_store_is_a_retryable_write_failure_without_its_password():
-    with pytest.raises(psycopg2.OperationalError) as caught:
-        psycopg2.connect("postgresql://workdata:hunter2@127.0.0.1:1/warehouse", connect_timeout=2)
+    connect = postgres_connector("postgresql://workdata:hunter2@127.0.0.1:1/warehouse?connect_timeout=2")
+    with pytest.raises(WarehouseError) as caught, connect():
+        pass
+    assert isinstance(caught.value.__cause__, psycopg2.OperationalError)  # classified by the adapter
     result = classify(caught.value)
     assert (result.category, result.retryable, result.dependency) == (
         ErrorCategory.WRITE_FAILURE,
@@ -55,3 +63,32 @@ def test_an_unreachable_postgres_store_is_a_retryable_write_failure_without_its_
         "warehouse",
     )
     assert "hunter2" not in result.error_message
+
+
+def test_a_duckdb_file_locked_by_another_process_is_a_retryable_write_failure(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(WarehouseError) as caught, duckdb_connector(path, attempts=2, first_wait=0.01)():
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert isinstance(caught.value.__cause__, duckdb.IOException)  # classified by the adapter
+    result = classify(caught.value, Stage.LOAD)
+    assert (result.category, result.retryable, result.dependency, result.stage) == (
+        ErrorCategory.WRITE_FAILURE,
+        True,
+        "warehouse",
+        Stage.LOAD,
+    )
+
+
+HOLD_LOCK = """
+import sys, time
+import duckdb
+connection = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(120)
+"""

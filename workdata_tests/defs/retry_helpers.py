@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from workdata.core.inbox.planning import RunPlan
-from workdata.core.retry_schedule import RetryPolicy
+from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.settings import WorkdataSettings
 from workdata.defs.jobs import job_name, run_tags
 from workdata.defs.partitions import FILE_PARTITIONS
@@ -28,7 +28,7 @@ def world(tmp_path, store_url):
         home=tmp_path / "wd",
         logs_dir=tmp_path / "logs",
         reference_dir=refs,
-        retry=RetryPolicy(max_attempts=3, base_seconds=0),
+        retry=RetrySchedule(max_attempts=3, base_seconds=0),
         settle_seconds=0,
         store_url=store_url,
     )

@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from workdata.core.operations.maintenance import prune
-from workdata.core.retry_schedule import RetryPolicy
+from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.session import utc_now
 from workdata.core.storage.circuit import circuit_breakers
 from workdata.defs.build import build_definitions
@@ -26,7 +26,7 @@ def run_job(defs, instance, name, config=None):
 
 def test_retry_job_makes_a_backed_off_file_due_now(world, instance):
     settings, _ = world
-    slow = settings.model_copy(update={"retry": RetryPolicy(base_seconds=10_000, cap_seconds=10_000)})
+    slow = settings.model_copy(update={"retry": RetrySchedule(base_seconds=10_000, cap_seconds=10_000)})
     defs = build_definitions(slow)
     first_run(defs, instance)
     context = dg.build_sensor_context(
@@ -46,7 +46,7 @@ def test_retry_job_makes_a_backed_off_file_due_now(world, instance):
 
 def test_release_and_forget_jobs(world, instance):
     settings, _ = world
-    once = settings.model_copy(update={"retry": RetryPolicy(max_attempts=1, base_seconds=0)})
+    once = settings.model_copy(update={"retry": RetrySchedule(max_attempts=1, base_seconds=0)})
     defs = build_definitions(once)
     first_run(defs, instance)
     assert state(once)["status"] == "DEAD_LETTER"

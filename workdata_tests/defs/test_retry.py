@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from workdata.core.operations.recovery import release
-from workdata.core.retry_schedule import RetryPolicy
+from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.storage.circuit import circuit_breakers
 from workdata.defs.build import build_definitions
 from workdata.defs.retry_sensor import ATTEMPT_TAG, RETRY_TAG
@@ -117,7 +117,7 @@ def test_changed_content_comes_back_on_its_own(world, instance):
     from workdata.defs.sensors import inbox_sensor
 
     settings, refs = world
-    tight = settings.model_copy(update={"retry": RetryPolicy(max_attempts=1, base_seconds=0)})
+    tight = settings.model_copy(update={"retry": RetrySchedule(max_attempts=1, base_seconds=0)})
     defs = build_definitions(tight)
     first_run(defs, instance)
     assert state(settings)["status"] == "DEAD_LETTER"

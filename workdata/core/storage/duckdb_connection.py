@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -12,6 +11,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from workdata.core.errors import WarehouseError
 
 
 class Cursor(Protocol):
@@ -83,25 +85,33 @@ class DuckConnection:
 def duckdb_connector(path: Path, attempts: int = 8, first_wait: float = 0.1) -> Connector:
     """A connector for `path`: each use is one connection, closed on exit even on error."""
 
+    # Another process may hold the single-writer lock; it only holds it for one commit: wait and try again.
+    opening = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=first_wait),
+        retry=retry_if_exception_type(duckdb.IOException),
+        reraise=True,
+    )
+
     @contextmanager
     def connect() -> Iterator[DuckConnection]:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = _open_with_retry(path, attempts, first_wait)
+        with warehouse_faults():
+            connection = opening(duckdb.connect, str(path))
         try:
-            yield DuckConnection(connection)
+            with warehouse_faults():
+                yield DuckConnection(connection)
         finally:
             connection.close()
 
     return connect
 
 
-def _open_with_retry(path: Path, attempts: int, wait: float) -> duckdb.DuckDBPyConnection:
-    for attempt in range(attempts):
-        try:
-            return duckdb.connect(str(path))
-        except duckdb.IOException:
-            # Another process holds the single-writer lock; it only holds it for one commit.
-            if attempt == attempts - 1:
-                raise
-            time.sleep(wait * 2**attempt)
-    raise AssertionError("unreachable")
+@contextmanager
+def warehouse_faults() -> Iterator[None]:
+    """DuckDB's faults of the warehouse itself (locked, out of memory, I/O, an aborted transaction) raised
+    as WarehouseError, the transient failure they are; its other errors (a bad statement) pass as they are."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.TransactionException, duckdb.OutOfMemoryException) as exc:
+        raise WarehouseError(exc) from exc

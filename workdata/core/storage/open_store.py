@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import psycopg2
 
+from workdata.core.errors import WarehouseError
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.duckdb_connection import Connector, duckdb_connector
 from workdata.core.storage.postgres_connection import postgres_connector
@@ -12,7 +13,7 @@ from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
 # What a busy, unreachable or broken store raises, on either backend.
-STORE_ERRORS: tuple[type[Exception], ...] = (duckdb.Error, psycopg2.Error)
+STORE_ERRORS: tuple[type[Exception], ...] = (WarehouseError, duckdb.Error, psycopg2.Error)
 
 
 def open_store(settings: WorkdataSettings, attempts: int = 8, duckdb: Connector | None = None) -> Store:

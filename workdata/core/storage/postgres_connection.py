@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from workdata.core.arrow_spill import spill_batches
+from workdata.core.errors import WarehouseError
 from workdata.core.storage.duckdb_connection import Connector
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -107,11 +108,23 @@ def postgres_connector(url: str) -> Connector:
 
     @contextmanager
     def connect() -> Iterator[PgConnection]:
-        connection = psycopg2.connect(dsn)
+        with warehouse_faults():
+            connection = psycopg2.connect(dsn)
         connection.autocommit = True
         try:
-            yield PgConnection(connection)
+            with warehouse_faults():
+                yield PgConnection(connection)
         finally:
             connection.close()
 
     return connect
+
+
+@contextmanager
+def warehouse_faults() -> Iterator[None]:
+    """psycopg2's faults of the server (down, unreachable, connection lost, a serialization or deadlock
+    abort) raised as WarehouseError, the transient failure they are; its other errors pass as they are."""
+    try:
+        yield
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:  # TransactionRollbackError is one
+        raise WarehouseError(exc) from exc

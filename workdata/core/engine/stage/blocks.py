@@ -27,8 +27,8 @@ from workdata.core.engine.validate.validator import ValidationResult, validate
 from workdata.core.errors import LineTooLongError, ReferenceUnavailableError
 from workdata.core.file_job import FileJob
 from workdata.core.lineage import LINEAGE_COLUMNS, LINEAGE_TEXT, with_lineage
-from workdata.core.retry_schedule import call_with_retry
 from workdata.core.staged import FailedRecords, GoodRows, Staged
+from workdata.core.transient import retrying
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,8 @@ def check_block(
     """One block (or a whole small file): canonical headers, validation (references retried), failed
     records; returns the validation result, the records and the unknown extra columns."""
     raw.frame, extras = apply_aliases(job.domain, raw.frame)
-    result = call_with_retry(
-        lambda: validate(job.domain, raw.frame, job.reference_dir, hash_keys),
-        lambda e: isinstance(e, ReferenceUnavailableError),
+    result = retrying(lambda e: isinstance(e, ReferenceUnavailableError))(
+        validate, job.domain, raw.frame, job.reference_dir, hash_keys
     )
     records = build_failed_records(
         job.domain.name, job.key, job.file_hash, raw, result.failure_table, job.run

@@ -3,14 +3,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workdata.core.retry_schedule import RetryPolicy, call_with_retry
+from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.storage.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreakers
+from workdata.core.transient import retrying
 
 NOW = datetime(2024, 11, 30, tzinfo=UTC)
 
 
 def test_full_jitter_stays_under_the_capped_exponential():
-    policy = RetryPolicy(max_attempts=10, base_seconds=10, factor=3, cap_seconds=100)
+    policy = RetrySchedule(max_attempts=10, base_seconds=10, factor=3, cap_seconds=100)
     rng = random.Random(1)
     for attempts, ceiling in ((1, 10), (2, 30), (3, 90), (4, 100), (9, 100)):
         delays = [policy.delay(attempts, rng).total_seconds() for _ in range(300)]
@@ -20,7 +21,7 @@ def test_full_jitter_stays_under_the_capped_exponential():
     assert policy.next_retry_at(10, NOW) is None
 
 
-def test_call_with_retry_retries_transient_only():
+def test_in_run_retries_retry_transient_faults_only():
     calls = []
 
     def flaky():
@@ -29,14 +30,11 @@ def test_call_with_retry_retries_transient_only():
             raise TimeoutError("slow")
         return "ok"
 
-    assert call_with_retry(flaky, lambda e: isinstance(e, TimeoutError), attempts=3, base_seconds=0) == "ok"
+    assert retrying(lambda e: isinstance(e, TimeoutError), attempts=3, base_seconds=0)(flaky) == "ok"
     calls.clear()
     with pytest.raises(ValueError):
-        call_with_retry(
-            lambda: calls.append(1) or (_ for _ in ()).throw(ValueError("bad")),
-            lambda e: isinstance(e, TimeoutError),
-            attempts=5,
-            base_seconds=0,
+        retrying(lambda e: isinstance(e, TimeoutError), attempts=5, base_seconds=0)(
+            lambda: calls.append(1) or (_ for _ in ()).throw(ValueError("bad"))
         )
     assert len(calls) == 1
 
