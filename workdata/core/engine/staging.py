@@ -35,14 +35,4 @@ def stage(job: FileJob, folder: Path, reached: Callable[[Stage], None] = lambda 
 
 def read_options(job: FileJob) -> ReadOptions:
     """How to read the job's file, from its domain's reader settings and known headers."""
-    reading = job.policy.read
-    return ReadOptions(
-        max_bytes=reading.max_decompressed_mb * 2**20,
-        sheet_pattern=reading.sheet_pattern,
-        sheet_index=reading.sheet_index,
-        header_row=reading.header_row,
-        header_names=frozenset(alias_map(job.domain)),
-        stream_over_bytes=int(reading.stream_over_mb * 2**20),
-        block_bytes=max(1024, int(reading.stream_block_mb * 2**20)),
-        batch_rows=reading.stream_batch_rows,
-    )
+    return ReadOptions.from_settings(job.policy.read, frozenset(alias_map(job.domain)))

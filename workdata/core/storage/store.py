@@ -16,21 +16,13 @@ from workdata.core.session import utc_now
 from workdata.core.staged import FailedRecords, GoodRows
 from workdata.core.storage.cross_file_keys import KeyRule, as_copy, loaded_copy, settle_keys
 from workdata.core.storage.duckdb_connection import Connection, Connector
-from workdata.core.storage.schema import LEDGER_FIELDS, quote_identifier, schema_changes
+from workdata.core.storage.ledger_rows import INSERT_ATTEMPT, UPSERT_STATE, ledger_values, previous_attempts
+from workdata.core.storage.schema import quote_identifier, schema_changes
 
 # SQL text here is built from module constants only; every value is a bound parameter.
-_UPSERT_STATE = (
-    f"INSERT INTO file_state ({', '.join(LEDGER_FIELDS)}) VALUES ({', '.join('?' * len(LEDGER_FIELDS))}) "
-    "ON CONFLICT (domain, file_path) DO UPDATE SET "
-    + ", ".join(
-        f"{f} = EXCLUDED.{f}" for f in LEDGER_FIELDS if f not in ("domain", "file_path", "first_seen_at")
-    )
-)
+
+
 _NO_ROWS = np.zeros(0, dtype=np.int64)
-_INSERT_ATTEMPT = (
-    f"INSERT INTO file_attempts ({', '.join(LEDGER_FIELDS)}, finished_at) "
-    f"VALUES ({', '.join('?' * (len(LEDGER_FIELDS) + 1))})"
-)
 
 
 class Store:
@@ -134,7 +126,7 @@ class Store:
             try:
                 # On a server database two runs may commit the same file at once; they take turns.
                 conn.lock(f"{outcome.domain}/{outcome.file_path}")
-                previous = _previous_attempts(conn, outcome)
+                previous = previous_attempts(conn, outcome)
                 committed = outcome
                 if replace_rows and keys is not None and outcome.rows_loaded:
                     # Files of one domain settle keys one at a time (a no-op lock on DuckDB's one writer).
@@ -188,7 +180,7 @@ class Store:
     def record_attempt(self, outcome: FileOutcome, run: RunContext) -> None:
         """Record a skip in the attempt history without touching the file's state."""
         with self.connect() as conn:
-            conn.execute(_INSERT_ATTEMPT, [*_ledger_values(outcome, run, 0, True), utc_now()])
+            conn.execute(INSERT_ATTEMPT, [*ledger_values(outcome, run, 0, True), utc_now()])
 
     def mark_log_written(self, domain: str, file_path: str, conn: Connection | None = None) -> None:
         """The file's failed records reached the session CSV (through `conn` when given)."""
@@ -227,9 +219,9 @@ class Store:
     def _write_ledger(
         self, conn: Connection, outcome: FileOutcome, run: RunContext, attempts: int, logged: bool
     ) -> None:
-        values = _ledger_values(outcome, run, attempts, logged)
-        conn.execute(_UPSERT_STATE, values)
-        conn.execute(_INSERT_ATTEMPT, [*values, utc_now()])
+        values = ledger_values(outcome, run, attempts, logged)
+        conn.execute(UPSERT_STATE, values)
+        conn.execute(INSERT_ATTEMPT, [*values, utc_now()])
 
 
 def _columns(conn: Connection) -> dict[str, set[str]]:
@@ -240,38 +232,3 @@ def _columns(conn: Connection) -> dict[str, set[str]]:
     for table, column in rows:
         columns.setdefault(table, set()).add(column)
     return columns
-
-
-def _previous_attempts(conn: Connection, outcome: FileOutcome) -> int:
-    row = conn.execute(
-        "SELECT attempts, file_hash FROM file_state WHERE domain = ? AND file_path = ?",
-        [outcome.domain, outcome.file_path],
-    ).fetchone()
-    return int(row[0]) if row and row[1] == outcome.file_hash else 0
-
-
-def _ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged: bool) -> list:
-    now = utc_now()
-    return [
-        outcome.domain,
-        outcome.file_path,
-        outcome.file_hash,
-        str(outcome.status),
-        outcome.stage and str(outcome.stage),
-        outcome.error_category and str(outcome.error_category),
-        outcome.retryable,
-        outcome.user_message,
-        outcome.error_message,
-        outcome.rows_total,
-        outcome.rows_loaded,
-        outcome.rows_failed,
-        attempts,
-        now,
-        now,
-        outcome.next_retry_at,
-        run.run_id,
-        run.session_id,
-        outcome.quarantine_path,
-        outcome.failure_log_path,
-        logged,
-    ]

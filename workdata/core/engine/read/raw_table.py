@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from workdata.core.errors import MalformedFileError
+from workdata.core.policy import ReaderSettings
 
 ROW_INDEX = "row_index"
 
@@ -34,19 +35,39 @@ class RawTable:
         return len(self.frame) + len(self.malformed)
 
 
+_DEFAULT = ReaderSettings()
+
+
 @dataclass(frozen=True)
 class ReadOptions:
-    """Per-domain reading options: decompression cap and, for workbooks, sheet and header row."""
+    """How the engine reads one file, in bytes and rows: a domain's ReaderSettings (the defaults are
+    theirs) and the header names it knows (to find a workbook's header row)."""
 
-    max_bytes: int = 1 << 30
+    max_bytes: int = _DEFAULT.max_decompressed_mb * 2**20
     sheet_pattern: str | None = None
     sheet_index: int | None = None
     header_row: int | None = None
     header_names: frozenset[str] = frozenset()
     # CSV files this large are read in blocks of block_bytes (memory bounded by the block, not the file).
-    stream_over_bytes: int = 64 << 20
-    block_bytes: int = 4 << 20
-    batch_rows: int = 200_000  # rows validated together (several parse blocks)
+    stream_over_bytes: int = int(_DEFAULT.stream_over_mb * 2**20)
+    block_bytes: int = max(1024, int(_DEFAULT.stream_block_mb * 2**20))
+    batch_rows: int = _DEFAULT.stream_batch_rows  # rows validated together (several parse blocks)
+
+    @classmethod
+    def from_settings(
+        cls, settings: ReaderSettings, header_names: frozenset[str] = frozenset()
+    ) -> ReadOptions:
+        """The options a domain's reader settings give, with the header names it knows."""
+        return cls(
+            max_bytes=settings.max_decompressed_mb * 2**20,
+            sheet_pattern=settings.sheet_pattern,
+            sheet_index=settings.sheet_index,
+            header_row=settings.header_row,
+            header_names=header_names,
+            stream_over_bytes=int(settings.stream_over_mb * 2**20),
+            block_bytes=max(1024, int(settings.stream_block_mb * 2**20)),
+            batch_rows=settings.stream_batch_rows,
+        )
 
 
 def finish_table(frame: pd.DataFrame, malformed: list[MalformedRow]) -> RawTable:
