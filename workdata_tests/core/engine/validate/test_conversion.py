@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from workdata.core.arrow import values_with_byte_in
 from workdata.core.domain import ColumnSpec, Kind
 from workdata.core.engine.validate.conversion import _full_road, _mostly_plain
-from workdata_tests.core.test_numbers import _TEXTS
+from workdata_tests.core.engine.validate.test_numbers import _TEXTS
 
 _SPECS = [ColumnSpec("amount", Kind.FLOAT, True), ColumnSpec("members", Kind.INTEGER, False)]
 # Plain numbers, mostly, as in a real block: the odd values are the few.

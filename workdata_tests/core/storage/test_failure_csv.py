@@ -71,7 +71,7 @@ from pathlib import Path
 from workdata.core.staged import FailedRecords
 from workdata.core.storage.failure_csv import append_failures
 sys.path.insert(0, {tests!r})
-from core.test_failure_log import records
+from core.storage.test_failure_csv import records
 for batch in range(25):
     frame = records(40, tag=sys.argv[1])
     frame["raw_data"] = '{{"long": "' + "y" * 3000 + '"}}'
@@ -81,7 +81,7 @@ for batch in range(25):
 
 def test_two_processes_append_one_header_and_no_torn_lines(tmp_path):
     path = tmp_path / "log.csv"
-    script = APPENDER.format(tests=str(Path(__file__).parents[1]))
+    script = APPENDER.format(tests=str(Path(__file__).parents[2]))
     procs = [subprocess.Popen([sys.executable, "-c", script, tag, str(path)]) for tag in ("p1", "p2")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     frame = read_failures(path)
