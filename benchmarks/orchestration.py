@@ -29,9 +29,9 @@ from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.open_store import open_store
 from workdata.core.storage.schema import LEDGER_FIELDS
+from workdata.defs.automation.retry_sensor import retry_sensor
 from workdata.defs.build import build_definitions
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.retry_sensor import retry_sensor
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata.demo.files import make_rows, write_csv
 from workdata.domains import DOMAINS
 

@@ -36,7 +36,7 @@ import pytest
 from workdata.core.inbox.planning import RunPlan
 from workdata.core.settings import WorkdataSettings
 from workdata.defs.build import build_definitions
-from workdata.defs.jobs import job_name, run_tags
+from workdata.defs.ingest.jobs import job_name, run_tags
 keys = sys.argv[1].split(",")
 defs = build_definitions(WorkdataSettings())
 plan = RunPlan("annuity_income", tuple(keys), tuple("-" for _ in keys))
@@ -52,7 +52,7 @@ import dagster as dg
 import pytest
 from workdata.core.settings import WorkdataSettings
 from workdata.defs.build import build_definitions
-from workdata.defs.sensors import inbox_sensor
+from workdata.defs.automation.sensors import inbox_sensor
 defs = build_definitions(WorkdataSettings())
 instance = dg.DagsterInstance.get()
 for _ in range(6):

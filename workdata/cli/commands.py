@@ -82,7 +82,7 @@ def open_ui(host: str = "127.0.0.1", port: int = 3000) -> int:
     """`workdata ui`: `dagster dev` on the same instance and settings as the CLI."""
     settings = load_settings()
     home = ensure_dagster_home(settings)
-    from workdata.defs.pools import ensure_writer_pool
+    from workdata.defs.ingest.pools import ensure_writer_pool
 
     # Partition launches and backfills from the UI queue runs too: their pool must exist first (and the
     # instance must be whole: a killed first run may have left it half made).

@@ -46,7 +46,7 @@ def open_instance() -> dg.DagsterInstance:
     import dagster as dg
     from dagster._core.errors import DagsterInvalidInvocationError
 
-    from workdata.defs.partitions import FILE_PARTITIONS
+    from workdata.defs.ingest.partitions import FILE_PARTITIONS
 
     home = Path(os.environ["DAGSTER_HOME"])
     with _instance_lock(home):

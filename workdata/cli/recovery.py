@@ -20,7 +20,7 @@ from workdata.domains import DOMAINS
 def retry_now(console: Console, settings: WorkdataSettings, store: Store, filters: dict) -> int:
     """Run the matching FAILED files now, ignoring backoff (not the cap); the outcome's exit code."""
     from workdata.cli.run import ingest_files
-    from workdata.defs.retry_sensor import RETRY_TAG
+    from workdata.defs.automation.retry_sensor import RETRY_TAG
 
     due = due_retries(
         store, utc_now(), settings.retry.max_attempts, ignore_backoff=True, only_retryable=False, **filters

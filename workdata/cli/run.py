@@ -21,10 +21,10 @@ from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.failure_csv_repair import recover_failure_logs
 from workdata.core.storage.store import Store
 from workdata.core.verdict import is_outcome_line
+from workdata.defs.automation.run_outcome import LAUNCHER_TAG, PID_TAG, reap_dead_cli_runs, record_run_outcome
 from workdata.defs.build import build_definitions
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.run_outcome import LAUNCHER_TAG, PID_TAG, reap_dead_cli_runs, record_run_outcome
+from workdata.defs.ingest.jobs import job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 
 # In-process runs die with this process: the tags let the next `workdata run` notice that.
 CLI_TAGS = {LAUNCHER_TAG: "cli", PID_TAG: str(os.getpid())}

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workdata.core.arrow_spill import spill_batches, spill_write, spill_writer
+from workdata.core.arrow import spill_batches, spill_write, spill_writer
 from workdata.core.record_tables import (
     NO_RECORDS,
     failure_line,

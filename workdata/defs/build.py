@@ -5,12 +5,12 @@ from __future__ import annotations
 import dagster as dg
 
 from workdata.core.settings import WorkdataSettings
-from workdata.defs.assets import DOMAIN_ASSETS
-from workdata.defs.jobs import INGEST_JOBS
-from workdata.defs.recovery_jobs import maintenance_schedule, recovery_jobs
+from workdata.defs.automation.retry_sensor import retry_sensor
+from workdata.defs.automation.sensors import inbox_sensor, run_outcome_sensor
+from workdata.defs.ingest.assets import DOMAIN_ASSETS
+from workdata.defs.ingest.jobs import INGEST_JOBS
+from workdata.defs.recovery.recovery_jobs import maintenance_schedule, recovery_jobs
 from workdata.defs.resources import build_resources
-from workdata.defs.retry_sensor import retry_sensor
-from workdata.defs.sensors import inbox_sensor, run_outcome_sensor
 
 
 def build_definitions(settings: WorkdataSettings) -> dg.Definitions:

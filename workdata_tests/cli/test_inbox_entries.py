@@ -18,8 +18,8 @@ import pytest
 
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.open_store import open_store
+from workdata.defs.automation.sensors import inbox_sensor
 from workdata.defs.build import build_definitions
-from workdata.defs.sensors import inbox_sensor
 from workdata.demo.files import make_rows, write_csv
 from workdata_tests.cli_process import REPO, clean_env, workdata
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from workdata.core.inbox.planning import RunPlan
 from workdata.defs.build import build_definitions
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.jobs import job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata_tests.cli_process import REPO, clean_env, workdata
 

@@ -10,9 +10,9 @@ import pytest
 from workdata.core.inbox.planning import RunPlan
 from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.settings import WorkdataSettings
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.retry_sensor import retry_sensor
+from workdata.defs.automation.retry_sensor import retry_sensor
+from workdata.defs.ingest.jobs import job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata.demo.files import make_rows, write_csv
 
 DOMAIN = "annuity_income"

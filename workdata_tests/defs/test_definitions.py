@@ -36,7 +36,7 @@ def test_code_location_loads_with_assets_jobs_sensor_and_resources(monkeypatch, 
 
 
 def test_every_asset_has_a_description_and_a_pool():
-    from workdata.defs.assets import DOMAIN_ASSETS
+    from workdata.defs.ingest.assets import DOMAIN_ASSETS
 
     for asset in DOMAIN_ASSETS.values():
         spec = next(iter(asset.specs))

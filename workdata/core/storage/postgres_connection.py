@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from workdata.core.arrow_spill import spill_batches
+from workdata.core.arrow import spill_batches
 from workdata.core.errors import WarehouseError
 from workdata.core.storage.duckdb_connection import Connector
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workdata.core.arrow_spill import ROW_GROUP_BYTES, spill_write, spill_writer
+from workdata.core.arrow import ROW_GROUP_BYTES, spill_write, spill_writer
 from workdata.core.domain import Domain
 from workdata.core.engine.read.csv_files import MAX_LINE_BYTES
 from workdata.core.engine.read.csv_stream import expanded_size, iter_csv_chunks

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workdata.core.arrow_spill import spill_batches, spill_write, spill_writer
+from workdata.core.arrow import spill_batches, spill_write, spill_writer
 from workdata.core.engine.read.raw_table import ROW_INDEX, RawTable
 from workdata.core.engine.stage.failed_records import build_failed_records
 from workdata.core.engine.validate.key_tracker import KeyTracker

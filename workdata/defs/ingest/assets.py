@@ -17,13 +17,13 @@ from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.pipeline import OUTCOME_LOGGER, process_files
 from workdata.core.records import FileStatus
 from workdata.core.verdict import outcome_line
-from workdata.defs.checks import check_results, check_specs
-from workdata.defs.observations import file_observations, rejected_rows_table
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.pools import DUCKDB_POOL
+from workdata.defs.health.checks import check_results, check_specs
+from workdata.defs.health.observations import file_observations, rejected_rows_table
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.pools import DUCKDB_POOL
+from workdata.defs.ingest.session import session_id_for
+from workdata.defs.ingest.tags import RETRY_TAG
 from workdata.defs.resources import WorkdataResource, store_for
-from workdata.defs.session import session_id_for
-from workdata.defs.tags import RETRY_TAG
 from workdata.domains import DOMAINS
 
 STATUS_TAG = "workdata/file_status"

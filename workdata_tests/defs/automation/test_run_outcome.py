@@ -8,10 +8,10 @@ from dagster._core.events import DagsterEventType
 
 from workdata.core.inbox.planning import RunPlan
 from workdata.core.storage.ledger_reads import latest_run_summaries
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.run_outcome import OUTCOME_TAG
-from workdata.defs.sensors import run_outcome_sensor
+from workdata.defs.automation.run_outcome import OUTCOME_TAG
+from workdata.defs.automation.sensors import run_outcome_sensor
+from workdata.defs.ingest.jobs import job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata_tests.pg import BACKENDS
 
 # The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.
@@ -94,7 +94,7 @@ def test_a_ui_reexecution_of_failed_partitions_gets_an_honest_outcome(defs, inst
     an ingest run, and spends no attempt on a file whose same content already failed for good."""
     from dagster._core.storage.tags import PARTITION_NAME_TAG
 
-    from workdata.defs.jobs import domain_of_run
+    from workdata.defs.ingest.jobs import domain_of_run
     from workdata.demo.inbox import write_demo
 
     write_demo(settings.inbox_dir, big_rows=500)

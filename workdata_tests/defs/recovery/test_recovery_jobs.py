@@ -9,8 +9,8 @@ from workdata.core.operations.maintenance import prune
 from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.session import utc_now
 from workdata.core.storage.circuit import circuit_breakers
+from workdata.defs.automation.retry_sensor import retry_sensor
 from workdata.defs.build import build_definitions
-from workdata.defs.retry_sensor import retry_sensor
 from workdata_tests.defs.retry_helpers import DOMAIN, KEY, first_run, launch, restore_references, state, tick
 from workdata_tests.pg import BACKENDS
 

@@ -6,8 +6,8 @@ import dagster as dg
 
 from workdata.core.inbox.planning import RunPlan
 from workdata.core.session import SESSION_TAG
-from workdata.defs.assets import DOMAIN_ASSETS
-from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.assets import DOMAIN_ASSETS
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 
 
 def job_name(domain: str) -> str:

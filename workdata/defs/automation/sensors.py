@@ -11,11 +11,11 @@ from workdata.core.inbox.survey import IgnoredEntry
 from workdata.core.session import new_session_id
 from workdata.core.storage.failure_csv_repair import recover_failure_logs
 from workdata.core.storage.open_store import STORE_ERRORS, open_store
-from workdata.defs.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.pools import ensure_writer_pool
+from workdata.defs.automation.run_outcome import OUTCOME_TAG, record_run_outcome
+from workdata.defs.ingest.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.pools import ensure_writer_pool
 from workdata.defs.resources import WorkdataResource
-from workdata.defs.run_outcome import OUTCOME_TAG, record_run_outcome
 from workdata.domains import DOMAINS
 
 

@@ -10,12 +10,12 @@ from workdata.core.operations.recovery import DueFile, due_retries, next_due
 from workdata.core.session import new_session_id, utc_now
 from workdata.core.storage.circuit import OPEN, circuit_breakers
 from workdata.core.storage.open_store import STORE_ERRORS, open_store
-from workdata.defs.jobs import INGEST_JOBS, job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.pools import ensure_writer_pool
+from workdata.defs.automation.run_outcome import expected_files
+from workdata.defs.ingest.jobs import INGEST_JOBS, job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.pools import ensure_writer_pool
+from workdata.defs.ingest.tags import ATTEMPT_TAG, PARENT_TAG, RETRY_TAG
 from workdata.defs.resources import WorkdataResource
-from workdata.defs.run_outcome import expected_files
-from workdata.defs.tags import ATTEMPT_TAG, PARENT_TAG, RETRY_TAG
 from workdata.domains import DOMAINS
 
 ACTIVE = [

@@ -6,8 +6,8 @@ import pytest
 from workdata.core.inbox.planning import RunPlan
 from workdata.core.operations.invariants import reconciliation_violations
 from workdata.core.records import FileStatus
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.jobs import job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata_tests.pg import BACKENDS
 
 # The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.

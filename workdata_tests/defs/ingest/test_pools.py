@@ -7,11 +7,11 @@ import pytest
 import yaml
 from dagster._core.test_utils import instance_for_test
 
+from workdata.defs.automation.sensors import inbox_sensor
 from workdata.defs.build import build_definitions
-from workdata.defs.pools import DUCKDB_POOL, ensure_writer_pool
-from workdata.defs.sensors import inbox_sensor
+from workdata.defs.ingest.pools import DUCKDB_POOL, ensure_writer_pool
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from workdata.core.faults import checkpoint
 from workdata.core.operations.run_summary import RunSummary, summarize, summary_line, summary_markdown
 from workdata.core.storage.ledger_reads import attempts_for_run, save_run_summary
 from workdata.core.storage.store import Store
-from workdata.defs.jobs import domain_of_run
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.session import session_id_of_run
+from workdata.defs.ingest.jobs import domain_of_run
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.session import session_id_of_run
 
 OUTCOME_TAG = "workdata/outcome"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

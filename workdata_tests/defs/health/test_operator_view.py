@@ -12,12 +12,12 @@ import yaml
 from workdata.core.inbox.planning import RunPlan
 from workdata.core.operations.recovery import release
 from workdata.core.policy import DomainPolicy
+from workdata.defs.automation.run_outcome import record_run_outcome
 from workdata.defs.build import build_definitions
-from workdata.defs.checks import FAILING_FILES_CHECK
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.launchpad import action_link
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.run_outcome import record_run_outcome
+from workdata.defs.health.checks import FAILING_FILES_CHECK
+from workdata.defs.ingest.jobs import job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
+from workdata.defs.recovery.launchpad import action_link
 from workdata.demo.files import make_rows, plant_defects, write_csv
 
 DOMAIN = "annuity_income"

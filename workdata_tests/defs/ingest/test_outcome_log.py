@@ -9,11 +9,11 @@ from dagster._core.test_utils import instance_for_test
 
 from workdata.core.inbox.planning import RunPlan
 from workdata.core.verdict import is_outcome_line
-from workdata.defs.assets import outcome_log_captured
-from workdata.defs.jobs import job_name, run_tags
-from workdata.defs.partitions import FILE_PARTITIONS
+from workdata.defs.ingest.assets import outcome_log_captured
+from workdata.defs.ingest.jobs import job_name, run_tags
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DOMAIN = "annuity_income"
 
 

@@ -11,7 +11,7 @@ from workdata.core.outcome import FileOutcome
 from workdata.core.policy import DomainPolicy
 from workdata.core.storage.ledger_reads import FailingFiles, failing_files
 from workdata.core.storage.store import Store
-from workdata.defs.launchpad import action_link
+from workdata.defs.recovery.launchpad import action_link
 
 RATIO_CHECK = "failed_row_ratio"
 RECONCILIATION_CHECK = "reconciliation"

@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 
 from workdata.core.session import SESSION_TAG, is_session_id
-from workdata.defs.partitions import FILE_PARTITIONS
-from workdata.defs.sensors import inbox_sensor
+from workdata.defs.automation.sensors import inbox_sensor
+from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata_tests.pg import BACKENDS
 
 # The same end-to-end runs with DuckDB + SQLite and with the PostgreSQL store + instance storage.

@@ -8,8 +8,8 @@ import pytest
 from workdata.core.operations.recovery import release
 from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.storage.circuit import circuit_breakers
+from workdata.defs.automation.retry_sensor import ATTEMPT_TAG, RETRY_TAG
 from workdata.defs.build import build_definitions
-from workdata.defs.retry_sensor import ATTEMPT_TAG, RETRY_TAG
 from workdata.demo.files import make_rows, write_csv
 from workdata_tests.defs.retry_helpers import DOMAIN, KEY, first_run, launch, restore_references, state, tick
 from workdata_tests.pg import BACKENDS
@@ -114,7 +114,7 @@ def test_an_open_circuit_launches_nothing(world, instance):
 
 
 def test_changed_content_comes_back_on_its_own(world, instance):
-    from workdata.defs.sensors import inbox_sensor
+    from workdata.defs.automation.sensors import inbox_sensor
 
     settings, refs = world
     tight = settings.model_copy(update={"retry": RetrySchedule(max_attempts=1, base_seconds=0)})

@@ -10,7 +10,7 @@ import dagster as dg
 from workdata.core.operations.file_facts import FailedFileFacts, RejectedRow, failed_file_facts
 from workdata.core.outcome import FileOutcome
 from workdata.core.storage.store import Store
-from workdata.defs.launchpad import action_link
+from workdata.defs.recovery.launchpad import action_link
 
 _REJECTED_SCHEMA = dg.TableSchema(
     columns=[

@@ -3,7 +3,7 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workdata.core.arrow_spill import ROW_GROUP_BYTES, spill_batches, spill_write, spill_writer
+from workdata.core.arrow import ROW_GROUP_BYTES, spill_batches, spill_write, spill_writer
 
 
 def test_batches_come_back_in_order_without_holding_the_file(tmp_path):
