@@ -1,7 +1,15 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 
 from workdata.definitions import defs as location_defs
 from workdata.domains import DOMAINS
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_code_location_loads_with_assets_jobs_sensor_and_resources(monkeypatch, tmp_path):
@@ -52,3 +60,18 @@ def test_a_store_url_from_the_environment_stays_an_env_var_in_the_resource_confi
     assert isinstance(resource.store_url, dg.EnvVar) and "hunter2" not in repr(resource)
     with dg.build_resources({"workdata": resource}) as resolved:  # as Dagster does for a run or tick
         assert resolved.workdata.settings().store_url == url
+
+
+def test_dg_lists_what_the_location_defines(tmp_path):
+    """`dg list defs` (the project's [tool.dg]) loads the location and lists its definitions."""
+    dg_cli = Path(sys.executable).with_name("dg")
+    env = {**os.environ, "WORKDATA_HOME": str(tmp_path), "VIRTUAL_ENV": str(Path(sys.executable).parents[1])}
+    listed = subprocess.run(
+        [str(dg_cli), "list", "defs", "--json"], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    found = json.loads(listed.stdout)
+    assert {a["asset_key"] for a in found["assets"]} == set(DOMAINS)
+    assert {s["name"] for s in found["sensors"]} == {"inbox_sensor", "retry_sensor", "run_outcome_sensor"}
+    assert {f"ingest_{name}" for name in DOMAINS} | {"release_file", "retry_failed_files"} <= {
+        j["name"] for j in found["jobs"]
+    }
