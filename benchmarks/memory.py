@@ -11,11 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from workdata.app import open_store
 from workdata.core.ingest_context import Ingest
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.settings import WorkdataSettings
-from workdata.core.storage.open_store import open_store
 from workdata.domains import DOMAINS
 
 

@@ -25,9 +25,9 @@ import dagster as dg
 import duckdb
 from dagster._core.instance.ref import InstanceRef
 
+from workdata.app import open_store
 from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings
-from workdata.core.storage.open_store import open_store
 from workdata.core.storage.schema import LEDGER_FIELDS
 from workdata.defs.automation.retry_sensor import retry_sensor
 from workdata.defs.build import build_definitions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from workdata.core.settings import load_settings
+from workdata.app import load_settings
 from workdata.defs.build import build_definitions
 
 

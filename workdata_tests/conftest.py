@@ -10,9 +10,9 @@ import hypothesis
 import pytest
 from dagster._core.test_utils import instance_for_test
 
+from workdata.app import open_store
 from workdata.core.outcome import RunContext
 from workdata.core.settings import WorkdataSettings
-from workdata.core.storage.open_store import open_store
 from workdata.core.storage.store import Store
 from workdata.demo.files import DemoFile
 from workdata.demo.inbox import write_demo

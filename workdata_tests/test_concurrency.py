@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
+from workdata.app import open_store
 from workdata.core.ingest_context import Ingest
 from workdata.core.operations.invariants import reconciliation_violations
 from workdata.core.operations.recovery import due_retries
@@ -19,7 +20,6 @@ from workdata.core.records import FAILED_RECORD_COLUMNS
 from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.failure_csv import read_failures
-from workdata.core.storage.open_store import open_store
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.crash_harness import REPO, environment

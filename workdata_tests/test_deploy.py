@@ -17,9 +17,9 @@ from dagster._core.instance.ref import InstanceRef
 from dagster._core.workspace.config_schema import ensure_workspace_config
 from dagster._core.workspace.load import load_workspace_process_context_from_yaml_paths
 
+from workdata.app import open_store
 from workdata.core.operations.invariants import reconciliation_violations
 from workdata.core.settings import WorkdataSettings
-from workdata.core.storage.open_store import open_store
 from workdata_tests.crash_harness import REPO, environment
 from workdata_tests.servers import free_port
 

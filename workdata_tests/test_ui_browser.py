@@ -162,8 +162,8 @@ def scenario(tmp_path):
 def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clicks(scenario, page, shots):
     from playwright.sync_api import expect
 
+    from workdata.app import open_store
     from workdata.core.settings import WorkdataSettings
-    from workdata.core.storage.open_store import open_store
 
     base, home = scenario
     store = open_store(WorkdataSettings(home=home, logs_dir=home / "logs"))

@@ -10,14 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from workdata.app import load_settings, open_store
 from workdata.cli.home import ensure_dagster_home, open_instance
 from workdata.cli.render import console_for
 from workdata.core.inbox.survey import survey_inbox
 from workdata.core.log_file import attach_log_file
-from workdata.core.settings import WorkdataSettings, load_settings
+from workdata.core.settings import WorkdataSettings
 from workdata.core.staged import FailedRecords
 from workdata.core.storage.failure_csv import rewrite_failures
-from workdata.core.storage.open_store import open_store
 from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
@@ -105,7 +105,7 @@ def export_failures(session_id: str, out: str | None = None) -> int:
         )
         return 2
     path = Path(out) if out else settings.failure_log_path(session_id)
-    count = rewrite_failures(path, FailedRecords.in_memory(store.failed_records(session_id=session_id)))
+    count = rewrite_failures(path, FailedRecords.from_frame(store.failed_records(session_id=session_id)))
     console.print(
         f"Wrote {count} failed records of {session_id} to "
         f"[link={path.resolve().as_uri()}]{escape(str(path))}[/link]"

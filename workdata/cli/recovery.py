@@ -7,11 +7,12 @@ import uuid
 
 from rich.console import Console
 
+from workdata.app import load_settings
 from workdata.core.operations.recovery import clear, due_retries, release, stats
 from workdata.core.operations.replay import replay
 from workdata.core.operations.verify import verify
 from workdata.core.session import utc_now
-from workdata.core.settings import WorkdataSettings, load_settings
+from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.circuit import circuit_breakers
 from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS

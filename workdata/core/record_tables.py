@@ -27,22 +27,19 @@ def in_record_order(records: pa.Table) -> pa.Table:
     return records.take(pc.sort_indices(records, sort_keys=_ORDER))
 
 
-def to_arrow(records: pd.DataFrame | pa.Table) -> pa.Table:
-    """Records as an Arrow table with explicit types, ready for DuckDB (a table is returned as it is)."""
-    if isinstance(records, pa.Table):
-        return records
-    schema = pa.schema([(name, _record_type(name)) for name in records.columns])
-    return pa.Table.from_pandas(records, schema=schema, preserve_index=False)
+def records_from_frame(frame: pd.DataFrame) -> pa.Table:
+    """Records read as a frame (from the store or a CSV) as an Arrow table with the records' types."""
+    schema = pa.schema([(name, _record_type(name)) for name in frame.columns])
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def top_reasons(records: pd.DataFrame | pa.Table, limit: int = 5) -> tuple[tuple[str, int], ...]:
+def top_reasons(table: pa.Table, limit: int = 5) -> tuple[tuple[str, int], ...]:
     """The most frequent (error type, column, check) reasons with their counts."""
-    return most_frequent(reason_counts(records), limit)
+    return most_frequent(reason_counts(table), limit)
 
 
-def reason_counts(records: pd.DataFrame | pa.Table) -> Counter[str]:
+def reason_counts(table: pa.Table) -> Counter[str]:
     """How many records give each reason ("error type column check"); counts of parts add up."""
-    table = to_arrow(records)
     counts: Counter[str] = Counter()
     if not table.num_rows:
         return counts
@@ -61,9 +58,8 @@ def most_frequent(counts: Counter[str], limit: int = 5) -> tuple[tuple[str, int]
     return tuple((reason, -count) for count, reason in ordered)
 
 
-def first_failure(records: pd.DataFrame | pa.Table) -> str:
+def first_failure(table: pa.Table) -> str:
     """The first record (records are in row order) as "row N: message"; empty without records."""
-    table = to_arrow(records)
     if not table.num_rows:
         return ""
     return failure_line(table["row_index"][0].as_py(), table["message"][0].as_py())

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from workdata.core.policy import DomainPolicy
+from workdata.core.policy import DomainPolicy, ReaderSettings
 from workdata.core.retry_schedule import RetrySchedule
 
 
@@ -38,16 +39,6 @@ class WorkdataSettings(BaseSettings):
     settle_seconds: float = 5.0
     # Per-domain overrides, e.g. WORKDATA_POLICIES='{"annuity_income": {"mode": "failfast"}}'.
     policies: dict[str, DomainPolicy] = {}
-
-    @field_validator("policies")
-    @classmethod
-    def _known_domains(cls, policies: dict[str, DomainPolicy]) -> dict[str, DomainPolicy]:
-        from workdata.domains import DOMAINS  # the domains import core; core asks them only when checking
-
-        unknown = sorted(set(policies) - set(DOMAINS))
-        if unknown:
-            raise ValueError(f"unknown domain {unknown[0]!r}; known domains: {', '.join(DOMAINS)}")
-        return policies
 
     @property
     def run_batch_bytes(self) -> int:
@@ -96,8 +87,22 @@ class SettingsInvalidError(ValueError):
     """A setting workdata cannot use; its message is one sentence naming the setting and what is allowed."""
 
 
-def load_settings(**given: object) -> WorkdataSettings:
-    """WorkdataSettings from `given` and WORKDATA_* variables, or SettingsInvalidError in one sentence."""
+def load_settings(known_domains: Collection[str] | None = None, **given: object) -> WorkdataSettings:
+    """WorkdataSettings from `given` and WORKDATA_* variables, or SettingsInvalidError in one sentence
+    (policies naming a domain not in `known_domains`, when given, included)."""
+    settings = _validated(**given)
+    unknown = sorted(
+        set(settings.policies) - set(known_domains if known_domains is not None else settings.policies)
+    )
+    if unknown:
+        raise SettingsInvalidError(
+            f"Setting WORKDATA_POLICIES names an unknown domain {unknown[0]!r}; known domains: "
+            f"{', '.join(known_domains or ())}."
+        )
+    return settings
+
+
+def _validated(**given: object) -> WorkdataSettings:
     try:
         return WorkdataSettings(**given)
     except SettingsError as exc:
@@ -139,7 +144,7 @@ def _allowed_keys(title: str, loc: list[str]) -> list[str]:
     from workdata.core.retry_schedule import RetrySchedule
 
     if loc and loc[0] == "policies":
-        return list(DomainPolicy.model_fields)
+        return list((ReaderSettings if "read" in loc[:-1] else DomainPolicy).model_fields)
     if loc and loc[0] == "retry":
         return list(RetrySchedule.model_fields)
     return list(WorkdataSettings.model_fields)

@@ -20,7 +20,7 @@ from workdata.core.record_tables import (
     in_record_order,
     most_frequent,
     reason_counts,
-    to_arrow,
+    records_from_frame,
 )
 
 _UNREPEATED = ("raw_data", "message", "row_index", "attempt")  # no dictionary: their values rarely repeat
@@ -64,16 +64,20 @@ class FailedRecords:
         self._first: tuple | None = None  # (row, type, column, message) of the lowest record so far
 
     @classmethod
-    def in_memory(cls, records: pa.Table | pd.DataFrame) -> FailedRecords:
+    def in_memory(cls, table: pa.Table) -> FailedRecords:
         """Records already in row order, kept as they are."""
         failed = cls()
-        failed.add(records)
+        failed.add(table)
         return failed
 
-    def add(self, records: pa.Table | pd.DataFrame, late: bool = False) -> None:
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> FailedRecords:
+        """Records read back as a frame (from the store or a session CSV), kept in memory."""
+        return cls.in_memory(records_from_frame(frame))
+
+    def add(self, table: pa.Table, late: bool = False) -> None:
         """Keep one block's records (in row order, after the earlier blocks'), or `late` ones: found at the
         file's end, of any of its rows, in row order after the late ones added before."""
-        table = to_arrow(records)
         if not table.num_rows:
             return
         self.num_rows += table.num_rows

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from workdata.app import load_settings, open_store
 from workdata.core.policy import DomainPolicy
-from workdata.core.settings import SettingsInvalidError, WorkdataSettings, load_settings
+from workdata.core.settings import SettingsInvalidError, WorkdataSettings
 from workdata.core.storage.duckdb_connection import DuckConnection
-from workdata.core.storage.open_store import open_store
 from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from workdata.app import open_store
 from workdata.core.settings import WorkdataSettings
-from workdata.core.storage.open_store import open_store
 from workdata.defs.automation.sensors import inbox_sensor
 from workdata.defs.build import build_definitions
 from workdata.demo.files import make_rows, write_csv

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from workdata.app import open_store
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.failure_csv import read_failures
-from workdata.core.storage.open_store import open_store
 from workdata.demo.files import make_rows, write_csv
 from workdata_tests.cli_process import clean_env, workdata
 

@@ -137,7 +137,7 @@ def test_an_open_circuit_never_relabels_an_earlier_failure(local, store, run):
 
 def test_blame_through_the_cli(tmp_path, references):
     """The same cases as a user meets them: `workdata run` on an inbox holding them, then the ledger."""
-    from workdata.core.storage.open_store import open_store
+    from workdata.app import open_store
     from workdata_tests.cli_process import clean_env, workdata
 
     inbox = tmp_path / "home" / "inbox" / INCOME.name

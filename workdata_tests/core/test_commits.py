@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import pandas as pd
 import pytest
 
+from workdata.app import open_store
 from workdata.core import commits
 from workdata.core.ingest_context import Ingest
 from workdata.core.operations.invariants import reconciliation_violations, unrecorded_failures
@@ -14,7 +15,6 @@ from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file, process_files
 from workdata.core.records import FileStatus, Stage
 from workdata.core.settings import WorkdataSettings
-from workdata.core.storage.open_store import open_store
 from workdata.core.storage.schema import domain_table_ddl
 from workdata.core.storage.store import Store
 from workdata.demo.files import make_rows, write_csv

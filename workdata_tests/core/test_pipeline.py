@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
+from workdata.app import open_store
 from workdata.core.ingest_context import Ingest
 from workdata.core.operations.invariants import reconciliation_violations, unrecorded_failures
 from workdata.core.outcome import RunContext
@@ -15,7 +16,6 @@ from workdata.core.records import FileStatus
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.duckdb_connection import duckdb_connector
 from workdata.core.storage.failure_csv import read_failures
-from workdata.core.storage.open_store import open_store
 from workdata.core.storage.store import Store
 from workdata.demo.files import make_rows, write_csv
 from workdata.demo.inbox import write_demo

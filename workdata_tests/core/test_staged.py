@@ -5,13 +5,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from workdata.app import open_store
 from workdata.core.outcome import FileOutcome, RunContext
-from workdata.core.record_tables import first_failure, top_reasons
+from workdata.core.record_tables import first_failure, records_from_frame, top_reasons
 from workdata.core.records import FAILED_RECORD_COLUMNS, FileStatus
 from workdata.core.settings import WorkdataSettings
 from workdata.core.staged import FailedRecords
 from workdata.core.storage.failure_csv import append_locked
-from workdata.core.storage.open_store import open_store
 
 pytestmark = pytest.mark.parametrize("spilled", [True, False], ids=["spilled", "in_memory"])
 
@@ -36,10 +36,10 @@ def _spill(tmp_path, spilled):
     spill = FailedRecords(spill_to=tmp_path / "records.parquet" if spilled else None)
     blocks = [_records([2, 3, 3, 7]), _records([]), _records([9, 12, 12, 15])]
     for block in blocks:
-        spill.add(block)
+        spill.add(records_from_frame(block))
     late = _records([1, 7, 12, 40], check="unique_business_key")
-    spill.add(late.iloc[:2], late=True)  # found at the file's end, in parts, in row order
-    spill.add(late.iloc[2:], late=True)
+    spill.add(records_from_frame(late.iloc[:2]), late=True)  # found at the file's end, in parts, in row order
+    spill.add(records_from_frame(late.iloc[2:]), late=True)
     spill.close()
     whole = pd.concat([*blocks, late]).sort_values(["row_index", "error_type", "column", "check"])
     return spill, whole.reset_index(drop=True)
@@ -67,8 +67,8 @@ def test_failed_records_go_into_the_database_whole(tmp_path, spilled):
 
 def test_failed_records_summarise_as_the_whole_frame(tmp_path, spilled):
     spill, whole = _spill(tmp_path, spilled)
-    assert spill.first_failure() == first_failure(whole) == "row 1: message-1"
-    assert spill.top_reasons() == top_reasons(whole)
+    assert spill.first_failure() == first_failure(records_from_frame(whole)) == "row 1: message-1"
+    assert spill.top_reasons() == top_reasons(records_from_frame(whole))
     assert spill.top_reasons(1) == (("VALIDATION_FAILED fee_rate in_range", 8),)
 
 

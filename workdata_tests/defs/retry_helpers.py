@@ -68,6 +68,6 @@ def launch(defs, instance, requests):
 
 
 def state(settings, key=KEY):
-    from workdata.core.storage.open_store import open_store
+    from workdata.app import open_store
 
     return open_store(settings).get_state(DOMAIN, key)

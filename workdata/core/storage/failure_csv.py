@@ -110,6 +110,7 @@ def replace_locked(path: Path, domain: str, source_file: str, records: FailedRec
     kept = kept[~((kept["domain"] == domain) & (kept["source_file"] == source_file))]
     temporary = path.with_name(f".{path.name}.rewrite")
     temporary.write_bytes(
+        # The lines as the CSV holds them: text, already formula-safe.
         csv_lines(FailedRecords.in_memory(pa.Table.from_pandas(kept, preserve_index=False)), header=True)
     )
     os.replace(temporary, path)

@@ -37,7 +37,7 @@ def write_failure_log(
         else:
             # A killed writer may have appended some or all lines before dying: replace them.
             stored = store.failed_records(session_id=session_id, domain=domain, source_file=file_path)
-            written = replace_locked(log_path, domain, file_path, FailedRecords.in_memory(stored))
+            written = replace_locked(log_path, domain, file_path, FailedRecords.from_frame(stored))
         store.mark_log_written(domain, file_path, conn)
         return written
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from workdata.app import open_store
 from workdata.core.inbox.planning import plan_runs
 from workdata.core.ingest_context import WAREHOUSE, dependencies_of
 from workdata.core.operations.recovery import DueFile, due_retries, next_due
 from workdata.core.session import new_session_id, utc_now
 from workdata.core.storage.circuit import OPEN, circuit_breakers
-from workdata.core.storage.open_store import STORE_ERRORS, open_store
+from workdata.core.storage.open_store import STORE_ERRORS
 from workdata.defs.automation.run_outcome import expected_files
 from workdata.defs.ingest.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.ingest.partitions import FILE_PARTITIONS

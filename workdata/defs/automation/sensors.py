@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from workdata.app import open_store
 from workdata.core.inbox.planning import HashCache, discover_pending, plan_runs
 from workdata.core.inbox.survey import IgnoredEntry
 from workdata.core.session import new_session_id
 from workdata.core.storage.failure_csv_repair import recover_failure_logs
-from workdata.core.storage.open_store import STORE_ERRORS, open_store
+from workdata.core.storage.open_store import STORE_ERRORS
 from workdata.defs.automation.run_outcome import OUTCOME_TAG, record_run_outcome
 from workdata.defs.ingest.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
 from workdata.defs.ingest.partitions import FILE_PARTITIONS

@@ -5,6 +5,7 @@ from enum import StrEnum
 import dagster as dg
 from pydantic import Field
 
+from workdata.app import open_store
 from workdata.core.ingest_context import dependencies_of
 from workdata.core.operations.maintenance import prune
 from workdata.core.operations.recovery import clear, mark_due_now, release
@@ -14,7 +15,6 @@ from workdata.core.records import ErrorCategory, ErrorType, FileStatus
 from workdata.core.session import utc_now
 from workdata.core.storage.circuit import circuit_breakers
 from workdata.core.storage.ledger_reads import failed_files
-from workdata.core.storage.open_store import open_store
 from workdata.core.storage.store import Store
 from workdata.defs.resources import WorkdataResource
 from workdata.domains import DOMAINS

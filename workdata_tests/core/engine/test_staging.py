@@ -6,6 +6,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from workdata.app import open_store
 from workdata.core.engine.read.csv_stream import expanded_size, iter_csv_chunks
 from workdata.core.engine.read.files import read_raw
 from workdata.core.engine.read.raw_table import ReadOptions
@@ -14,7 +15,6 @@ from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.policy import DomainPolicy, ReaderSettings
 from workdata.core.settings import WorkdataSettings
-from workdata.core.storage.open_store import open_store
 from workdata.demo.files import make_rows, write_csv
 from workdata.demo.inbox import write_demo
 from workdata.domains import DOMAINS

@@ -34,8 +34,8 @@ def records(count: int, tag: str = "x") -> pd.DataFrame:
 
 def test_header_written_once_and_rows_appended(tmp_path):
     path = tmp_path / "missing" / "dir" / "log.csv"
-    append_failures(path, FailedRecords.in_memory(records(2)))
-    append_failures(path, FailedRecords.in_memory(records(3)))
+    append_failures(path, FailedRecords.from_frame(records(2)))
+    append_failures(path, FailedRecords.from_frame(records(3)))
     lines = path.read_text().splitlines()
     assert lines[0] == ",".join(FAILED_RECORD_COLUMNS)
     assert len(lines) == 6
@@ -53,14 +53,14 @@ def test_hostile_message_round_trips_neutralised(tmp_path):
     frame = records(1)
     frame["message"] = '=cmd|" /C calc"!A0'
     path = tmp_path / "log.csv"
-    append_failures(path, FailedRecords.in_memory(frame))
+    append_failures(path, FailedRecords.from_frame(frame))
     assert read_failures(path)["message"][0] == "'" + '=cmd|" /C calc"!A0'
 
 
 def test_rewrite_replaces_atomically_with_header_even_when_empty(tmp_path):
     path = tmp_path / "log.csv"
-    append_failures(path, FailedRecords.in_memory(records(4)))
-    rewrite_failures(path, FailedRecords.in_memory(records(0)))
+    append_failures(path, FailedRecords.from_frame(records(4)))
+    rewrite_failures(path, FailedRecords.from_frame(records(0)))
     assert path.read_text().splitlines() == [",".join(FAILED_RECORD_COLUMNS)]
 
 
@@ -75,7 +75,7 @@ from core.storage.test_failure_csv import records
 for batch in range(25):
     frame = records(40, tag=sys.argv[1])
     frame["raw_data"] = '{{"long": "' + "y" * 3000 + '"}}'
-    append_failures(Path(sys.argv[2]), FailedRecords.in_memory(frame))
+    append_failures(Path(sys.argv[2]), FailedRecords.from_frame(frame))
 """
 
 
@@ -95,13 +95,13 @@ def test_replace_removes_what_a_killed_writer_left_and_writes_the_file_once(tmp_
     from workdata.core.storage.failure_csv import append_locked, locked, replace_locked
 
     path = tmp_path / "log.csv"
-    append_failures(path, FailedRecords.in_memory(records(3, tag="other")))
+    append_failures(path, FailedRecords.from_frame(records(3, tag="other")))
     text = records(5, tag="mine").to_csv(index=False, header=False, lineterminator="\n")
     with path.open("a") as handle:  # a writer killed mid-append: two whole lines and a torn one
         handle.write("".join(text.splitlines(keepends=True)[:2]) + text.splitlines()[2][:15])
     with locked(path):
-        replace_locked(path, "annuity_income", "mine.csv", FailedRecords.in_memory(records(5, tag="mine")))
-        append_locked(path, FailedRecords.in_memory(records(1, tag="later")))
+        replace_locked(path, "annuity_income", "mine.csv", FailedRecords.from_frame(records(5, tag="mine")))
+        append_locked(path, FailedRecords.from_frame(records(1, tag="later")))
     frame = read_failures(path)
     assert frame.groupby("source_file").size().to_dict() == {"other.csv": 3, "mine.csv": 5, "later.csv": 1}
     assert path.read_text().count("session_id,timestamp") == 1

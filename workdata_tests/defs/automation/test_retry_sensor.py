@@ -68,7 +68,7 @@ def test_attempts_never_exceed_the_cap_then_dead_letter_and_quarantine(world, in
     assert isinstance(tick(defs, instance), dg.SkipReason)
 
     # Released, it is new again for the inbox (PENDING); until then the same bytes are skipped.
-    from workdata.core.storage.open_store import open_store
+    from workdata.app import open_store
 
     store = open_store(settings)
     assert (DOMAIN, KEY) in store.processed_hashes()

@@ -74,7 +74,7 @@ def test_verify_job_fails_listing_violations(world, instance):
     defs = build_definitions(settings)
     first_run(defs, instance)
     assert run_job(defs, instance, "verify_ledger").success
-    from workdata.core.storage.open_store import open_store
+    from workdata.app import open_store
 
     with open_store(settings).connect() as conn:
         conn.execute("UPDATE file_state SET attempts = 99")
@@ -85,7 +85,7 @@ def test_verify_job_fails_listing_violations(world, instance):
 
 
 def test_maintenance_prunes_history_and_failure_counts_of_recovered_files(world, instance):
-    from workdata.core.storage.open_store import open_store
+    from workdata.app import open_store
 
     settings, refs = world
     store = open_store(settings)
