@@ -74,6 +74,6 @@ def test_failed_records_summarise_as_the_whole_frame(tmp_path, spilled):
 
 def test_the_failure_log_of_failed_records_is_the_log_of_the_frame(tmp_path, spilled):
     spill, whole = _spill(tmp_path, spilled)
-    written = append_locked(tmp_path / "b.csv", FailedRecords.in_memory(whole))
+    written = append_locked(tmp_path / "b.csv", FailedRecords.from_frame(whole))
     assert append_locked(tmp_path / "a.csv", spill) == written == 12
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
