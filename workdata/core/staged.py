@@ -26,7 +26,7 @@ from workdata.core.record_tables import (
 _UNREPEATED = ("raw_data", "message", "row_index", "attempt")  # no dictionary: their values rarely repeat
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tables and arrays: compared by identity
 class GoodRows:
     """Good rows with their lineage columns: Arrow tables in memory, and Parquet files staged on disk
     (each less the row numbers found bad after it was written)."""
@@ -162,7 +162,7 @@ class FailedRecords:
             yield from (pa.Table.from_batches([batch]) for batch in spill_batches(path, rows))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Staged:
     """One file read, validated and staged: its rows, its failed records and what the reading found."""
 
