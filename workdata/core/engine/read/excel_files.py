@@ -28,13 +28,15 @@ def read_xlsx(data: bytes, options: ReadOptions) -> RawTable:
         ) from exc
     name, rows = _pick_sheet(book, options)
     header_at = _header_row(rows, options)
-    header = _header_names(rows[header_at])
+    data = rows[header_at + 1 :]
+    columns = _columns(rows[header_at], data)
+    header = _header_names([rows[header_at][i] for i in columns], columns)
     records, numbers = [], []
-    for position in range(header_at + 1, len(rows)):
-        cells = [_text(v) for v in rows[position]]
+    for position, row in enumerate(data, start=header_at + 2):
+        cells = [_text(row[i]) if i < len(row) else "" for i in columns]
         if any(cells):
-            records.append(dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False)))
-            numbers.append(position + 1)
+            records.append(dict(zip(header, cells, strict=True)))
+            numbers.append(position)
     if not records:
         raise MalformedFileError(f"Sheet '{name}' has a header but no data rows.")
     frame = pd.DataFrame(records, index=pd.Index(numbers, name=ROW_INDEX), dtype="str")
@@ -86,9 +88,21 @@ def _header_row(rows: list[list], options: ReadOptions) -> int:
     return best if scores[best] else 0
 
 
-def _header_names(cells: list) -> list[str]:
-    names = []
-    for position, cell in enumerate(cells, start=1):
+def _columns(header: list, data: list[list]) -> list[int]:
+    """The sheet columns that hold the table: those with a header, and blank-headed ones holding data. The
+    blank columns teams leave before or beside a table (a header starting in column C) are not columns
+    of it, so they are not schema drift."""
+    return [
+        i
+        for i, cell in enumerate(header)
+        if _text(cell) or any(i < len(row) and _text(row[i]) for row in data)
+    ]
+
+
+def _header_names(cells: list, columns: list[int]) -> list[str]:
+    names: list[str] = []
+    for cell, column in zip(cells, columns, strict=True):
+        position = column + 1
         name = normalise_header(_text(cell)) or f"column_{position}"  # blank, e.g. inside a merged cell
         names.append(name if name not in names else f"{name}_{position}")
     return names

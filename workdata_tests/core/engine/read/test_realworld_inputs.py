@@ -158,3 +158,45 @@ def test_a_value_no_format_accepts_says_which_formats_were_tried():
     [failure] = validate(INCOME, raw).failures.to_dict("records")
     assert failure["error_type"] == "VALIDATION_FAILED"
     assert "%Y年%m月" in failure["message"] and "%Y%m%d" in failure["message"]
+
+
+def test_blank_columns_before_a_table_are_not_schema_drift(settings, store, run):
+    """A merged title on row 1, the header on row 3 starting in column C (columns A-B blank): the table's
+    columns load with Excel row numbers and no extra columns; a blank-headed column holding data is kept."""
+    rows = make_rows(INCOME.name, 5, "2024-10", 6)
+    header = list(rows[0])
+    path = settings.inbox_dir / INCOME.name / "shifted.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.merge_range(0, 0, 0, len(header) + 1, "Monthly income report")
+    for c, name in enumerate(header):
+        sheet.write(2, c + 2, name)
+    for r, row in enumerate(rows, start=3):
+        for c, name in enumerate(header):
+            sheet.write(r, c + 2, row[name])
+    book.close()
+    outcome = ingest(settings, store, run, "shifted.xlsx")
+    assert (outcome.status, outcome.rows_loaded, outcome.extra_columns) == (FileStatus.SUCCESS, 6, ())
+    with store.connect() as conn:
+        first, last = conn.execute("SELECT min(_row_index), max(_row_index) FROM annuity_income").fetchone()
+    assert (first, last) == (4, 9)  # Excel rows 4-9
+
+    noted = _noted_workbook(settings, rows)
+    assert ingest(settings, store, run, noted.name).extra_columns == ("column_1",)
+
+
+def _noted_workbook(settings, rows):
+    """The same table with notes in a blank-headed first column: data the domain does not know."""
+    header = list(rows[0])
+    path = settings.inbox_dir / INCOME.name / "noted.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    for c, name in enumerate(header):
+        sheet.write(0, c + 1, name)
+    for r, row in enumerate(rows, start=1):
+        sheet.write(r, 0, "checked")
+        for c, name in enumerate(header):
+            sheet.write(r, c + 1, row[name])
+    book.close()
+    return path
