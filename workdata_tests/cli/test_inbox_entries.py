@@ -101,7 +101,10 @@ def test_every_odd_entry_is_ledgered_or_reported(home):
     assert states["good.csv"]["status"] == "SUCCESS"
     for name in ("notes.txt", "old.xls"):
         assert (states[name]["status"], states[name]["error_category"]) == ("FAILED", "data_malformed")
-        assert "not supported" in states[name]["user_message"]
+    assert "not supported" in states["notes.txt"]["user_message"]
+    assert (
+        "corrupt or not an Excel file" in states["old.xls"]["user_message"]
+    )  # .xls is read, this one is not one
     if as_nobody():
         secret = store.get_state("annuity_income", "secret.csv")
         assert (secret["status"], secret["error_category"], secret["retryable"]) == ("FAILED", "auth", False)

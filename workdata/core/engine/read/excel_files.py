@@ -1,5 +1,5 @@
-"""XLSX via python-calamine (15x faster than openpyxl here): sheet choice, header-row detection, Excel row
-numbers as row_index so an operator finds each row in the workbook."""
+"""Excel workbooks (.xlsx, .xlsm, .xls) via python-calamine (15x faster than openpyxl here): sheet choice,
+header-row detection, Excel row numbers as row_index so an operator finds each row in the workbook."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from workdata.core.errors import MalformedFileError
 _DETECT_WITHIN = 30  # header rows are looked for among the first rows of the sheet
 
 
-def read_xlsx(data: bytes, options: ReadOptions) -> RawTable:
+def read_workbook(data: bytes, options: ReadOptions) -> RawTable:
     """Rows of the selected sheet as text; row_index is the 1-based Excel row number."""
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of damage
         raise MalformedFileError(
-            "The workbook is corrupt or not an .xlsx file; save it again as .xlsx.",
+            "The workbook is corrupt or not an Excel file; save it again as .xlsx.",
             detail=f"{type(exc).__name__}: {exc}",
         ) from exc
     name, rows = _pick_sheet(book, options)

@@ -27,8 +27,8 @@ def read_raw(path: Path, options: ReadOptions | None = None) -> RawTable:
     reader = READERS.get(suffix)
     if reader is None:
         raise MalformedFileError(
-            f"Files of type '{suffix or path.name}' are not supported; use CSV, JSONL, Parquet or XLSX "
-            "(optionally .gz or .zip)."
+            f"Files of type '{suffix or path.name}' are not supported; use CSV, JSONL, Parquet or Excel "
+            "(.xlsx, .xlsm, .xls), optionally as .gz or .zip."
         )
     if not data:
         raise MalformedFileError("The file is empty; it holds no header and no rows.")
@@ -95,10 +95,10 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.string())
 
 
-def _read_xlsx(data: bytes, options: ReadOptions) -> RawTable:
-    from workdata.core.engine.read.excel_files import read_xlsx  # calamine is only loaded for workbooks
+def _read_workbook(data: bytes, options: ReadOptions) -> RawTable:
+    from workdata.core.engine.read.excel_files import read_workbook  # calamine is only loaded for workbooks
 
-    return read_xlsx(data, options)
+    return read_workbook(data, options)
 
 
 READERS: dict[str, Callable[[bytes, ReadOptions], RawTable]] = {
@@ -106,5 +106,7 @@ READERS: dict[str, Callable[[bytes, ReadOptions], RawTable]] = {
     ".jsonl": read_jsonl,
     ".ndjson": read_jsonl,
     ".parquet": read_parquet,
-    ".xlsx": _read_xlsx,
+    ".xlsx": _read_workbook,
+    ".xlsm": _read_workbook,  # macro-enabled: the same workbook, its macros never run or read
+    ".xls": _read_workbook,  # Excel 97-2003
 }

@@ -3,10 +3,12 @@
 import gzip
 import json
 import zipfile
+from datetime import datetime
 
 import pandas as pd
 import pytest
 import xlsxwriter
+import xlwt
 from python_calamine import CalamineWorkbook
 
 from workdata.core.engine.read.files import read_raw
@@ -200,3 +202,36 @@ def _noted_workbook(settings, rows):
             sheet.write(r, c + 1, row[name])
     book.close()
     return path
+
+
+def test_xls_and_xlsm_workbooks_load_like_xlsx(settings, store, run):
+    """Excel 97-2003 (.xls, real date cells, Chinese headers) and macro-enabled (.xlsm) workbooks."""
+    rows = make_rows(INCOME.name, 8, "2024-10", 5)
+    header = list(rows[0])
+    inbox = settings.inbox_dir / INCOME.name
+    inbox.mkdir(parents=True, exist_ok=True)
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("数据")
+    sheet.write(0, 0, "月度收入")  # a title row above the header
+    for c, name in enumerate(header):
+        sheet.write(1, c, name)
+    month_cell = xlwt.easyxf(num_format_str='yyyy"年"m"月"')
+    for r, row in enumerate(rows, start=2):
+        for c, name in enumerate(header):
+            if name == "report_month":
+                sheet.write(r, c, datetime(2024, 10, 1), month_cell)  # a real date cell
+            else:
+                sheet.write(r, c, row[name])
+    book.save(str(inbox / "income.xls"))
+    outcome = ingest(settings, store, run, "income.xls")
+    assert (outcome.status, outcome.sheet, outcome.rows_loaded) == (FileStatus.SUCCESS, "数据", 5)
+    with store.connect() as conn:
+        first, months = conn.execute(
+            "SELECT min(_row_index), list_distinct(list(report_month)) FROM annuity_income"
+        ).fetchone()
+    assert first == 3 and [str(m)[:7] for m in months] == ["2024-10"]  # Excel rows; the date cell's month
+
+    later = make_rows(INCOME.name, 9, "2024-11", 4)
+    workbook(inbox / "macro.xlsm", {"Data": [header, *[[row[name] for name in header] for row in later]]})
+    macro = ingest(settings, store, run, "macro.xlsm")
+    assert (macro.status, macro.sheet, macro.rows_loaded) == (FileStatus.SUCCESS, "Data", 4)
