@@ -40,6 +40,7 @@ class FileOutcome:
     dependency: str | None = None
     extra_columns: tuple[str, ...] = ()
     sheet: str | None = None
+    encoding: str | None = None  # a text file's encoding, as read (utf-8, utf-8-sig, utf-16)
     # For a SKIPPED file: the status its ledger row holds (None when another run holds the file).
     previous_status: FileStatus | None = None
 

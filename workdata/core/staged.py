@@ -171,6 +171,7 @@ class Staged:
     rows_total: int
     extras: tuple[str, ...] = ()  # columns the domain does not know (schema drift, kept in raw data)
     sheet: str | None = None
+    encoding: str | None = None  # a text file's encoding, as read
 
     @property
     def rows_loaded(self) -> int:

@@ -70,6 +70,7 @@ def row_outcome(job: FileJob, staged: Staged, ingest: Ingest) -> FileOutcome:
         failure_log_path=str(ingest.log_path) if failed else None,
         extra_columns=staged.extras,
         sheet=staged.sheet,
+        encoding=staged.encoding,
     )
     if decision.status is not FileStatus.FAILED:
         return FileOutcome(status=decision.status, rows_loaded=loaded, **common)

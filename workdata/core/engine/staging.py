@@ -46,9 +46,8 @@ def stage(job: FileJob, folder: Path, reached: Callable[[Stage], None] = lambda 
     reached(Stage.VALIDATE)
     result, records, extras = check_block(job, raw)
     rows = with_lineage(result.good, job.key, job.file_hash, job.run.run_id, raw.sheet)
-    return Staged(
-        GoodRows.in_memory(rows), FailedRecords.in_memory(records), raw.rows_total, tuple(extras), raw.sheet
-    )
+    good, failed = GoodRows.in_memory(rows), FailedRecords.in_memory(records)
+    return Staged(good, failed, raw.rows_total, tuple(extras), raw.sheet, raw.encoding)
 
 
 def read_options(job: FileJob) -> ReadOptions:
@@ -98,7 +97,7 @@ def stage_blocks(
     """Validate every block; good rows (with lineage) and failed records go to Parquet files in `folder`."""
     tracker = KeyTracker(folder, max(expected_rows, 1024))
     keys = RepeatedKeys(job, tracker, folder)
-    records, extras = FailedRecords(spill_to=folder / "records.parquet"), []
+    records, extras, encoding = FailedRecords(spill_to=folder / "records.parquet"), [], None
     total = loaded = 0
     writer: pq.ParquetWriter | None = None
     schema = _schema(job.domain)
@@ -113,6 +112,7 @@ def stage_blocks(
             for raw in blocks:
                 result, block_records, extras = check_block(job, raw, hash_keys=True)
                 keys.check(raw, result)
+                encoding = encoding or raw.encoding
                 records.add(block_records)
                 total, loaded = total + raw.rows_total, loaded + len(result.good)
                 if len(result.good):
@@ -136,7 +136,7 @@ def stage_blocks(
         for part in repeats:  # a part at a time: a file of repeated keys is not held in memory
             records.add(part, late=True)
     good = GoodRows.staged(folder / "rows.parquet", skip, loaded - len(skip)) if writer else GoodRows()
-    return Staged(good, records, total, tuple(extras))
+    return Staged(good, records, total, tuple(extras), encoding=encoding)
 
 
 def check_block(

@@ -53,6 +53,8 @@ def file_metadata(
         metadata["schema_drift_extra_columns"] = dg.MetadataValue.text(", ".join(outcome.extra_columns))
     if outcome.sheet:
         metadata["sheet"] = dg.MetadataValue.text(outcome.sheet)
+    if outcome.encoding:
+        metadata["encoding"] = dg.MetadataValue.text(outcome.encoding)
     return metadata
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from workdata.core.arrow import text_buffers
+from workdata.core.engine.read.encodings import UTF16, encoding_of, utf16_as_utf8
 from workdata.core.engine.read.headers import normalise_header
 from workdata.core.engine.read.raw_table import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
 from workdata.core.engine.read.utf8 import repair_utf8, stream_is_utf8
@@ -26,9 +28,14 @@ MAX_LINE_BYTES = 16 << 20  # pyarrow needs a whole row inside one block
 
 def read_csv(data: bytes, options: ReadOptions) -> RawTable:
     """CSV via pyarrow; wrong field counts, broken quoting and undecodable bytes become MalformedRow."""
+    encoding = encoding_of(data[:4])
+    transcoded = encoding == UTF16
+    if transcoded:
+        data = utf16_as_utf8(data)
     data = data[len(BOM) :] if data.startswith(BOM) else data
     header = csv_header(data)
     data, cleaned = _as_valid_utf8(data)
+    cleaned = cleaned or transcoded  # rows holding what UTF-16 could not decode are set aside too
     malformed: list[MalformedRow] = []
     try:
         table = parse_csv(io.BytesIO(data), header, invalid_row_handler(malformed, cleaned))
@@ -37,7 +44,7 @@ def read_csv(data: bytes, options: ReadOptions) -> RawTable:
         raise
     row_index = _fill_row_numbers(table.num_rows, {m.row_index for m in malformed})
     frame, undecodable = split_undecodable(table, row_index, cleaned)
-    return finish_table(frame, malformed + undecodable)
+    return replace(finish_table(frame, malformed + undecodable), encoding=encoding)
 
 
 def invalid_row_handler(malformed: list[MalformedRow], cleaned: bool):

@@ -22,6 +22,7 @@ from workdata.core.engine.read.csv_files import (
     raise_if_straddled,
     split_undecodable,
 )
+from workdata.core.engine.read.encodings import UTF16, Utf16Stream, encoding_of
 from workdata.core.engine.read.raw_table import ROW_INDEX, MalformedRow, RawTable, ReadOptions
 from workdata.core.engine.read.sources import GZIP_MAGIC
 from workdata.core.engine.read.utf8 import Utf8Repair, stream_is_utf8
@@ -38,19 +39,25 @@ def streamable(path: Path, options: ReadOptions) -> bool:
 def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
     """The file's rows, about `options.batch_rows` at a time (parsed in `options.block_bytes` blocks),
     with file-wide row numbers; malformed rows come with the chunk their number falls in."""
-    valid = _stream_is_utf8(path, options.max_bytes)
-    with _open(path, options.max_bytes) as raw:
+    encoding = _encoding(path, options.max_bytes)
+    transcoded = encoding == UTF16
+    # UTF-16 is decoded as it is read (what does not decode is marked); UTF-8 is checked in a first pass.
+    valid = not transcoded and _stream_is_utf8(path, options.max_bytes)
+    with _open(path, options.max_bytes) as opened:
+        raw = Utf16Stream(opened) if transcoded else opened
         head = raw.read(MAX_HEADER_BYTES + 1)
         if not head:
             raise MalformedFileError("The file is empty; it holds no header and no rows.")
         head = head[len(BOM) :] if head.startswith(BOM) else head
         header = csv_header(head)  # on the bytes as sent: a header that is not UTF-8 fails the file
-        stream = _Prefixed(head, raw) if valid else Utf8Repair(_Prefixed(head, raw))
+        stream = _Prefixed(head, raw) if valid or transcoded else Utf8Repair(_Prefixed(head, raw))
         malformed: list[MalformedRow] = []
         handler = invalid_row_handler(malformed, not valid)
         batches = parse_csv(stream, header, handler, True, options.block_bytes)
         tables = _grouped(batches, options.batch_rows)
-        yield from _numbered(tables, malformed, not valid, header, options.block_bytes)
+        for table in _numbered(tables, malformed, not valid, header, options.block_bytes):
+            table.encoding = encoding
+            yield table
 
 
 # A group's parsed text at most: 75k rows of the benchmark's 14 columns are ~14 MB, 75k rows of 2 KB
@@ -143,6 +150,11 @@ def expanded_size(path: Path) -> int:
             return size
         handle.seek(-4, 2)
         return max(size, int.from_bytes(handle.read(4), "little"))
+
+
+def _encoding(path: Path, max_bytes: int) -> str:
+    with _open(path, max_bytes) as stream:
+        return encoding_of(stream.read(4))
 
 
 def _stream_is_utf8(path: Path, max_bytes: int) -> bool:

@@ -28,6 +28,7 @@ class RawTable:
     frame: pd.DataFrame
     malformed: list[MalformedRow] = field(default_factory=list)
     sheet: str | None = None
+    encoding: str | None = None  # a text file's encoding, as read (utf-8, utf-8-sig, utf-16)
 
     @property
     def rows_total(self) -> int:
