@@ -33,11 +33,6 @@ def records_from_frame(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def top_reasons(table: pa.Table, limit: int = 5) -> tuple[tuple[str, int], ...]:
-    """The most frequent (error type, column, check) reasons with their counts."""
-    return most_frequent(reason_counts(table), limit)
-
-
 def reason_counts(table: pa.Table) -> Counter[str]:
     """How many records give each reason ("error type column check"); counts of parts add up."""
     counts: Counter[str] = Counter()
@@ -56,13 +51,6 @@ def most_frequent(counts: Counter[str], limit: int = 5) -> tuple[tuple[str, int]
     """The `limit` largest counts, ties by reason: the same answer however the counts were added up."""
     ordered = sorted(((-int(v), str(k)) for k, v in counts.items()))[:limit]
     return tuple((reason, -count) for count, reason in ordered)
-
-
-def first_failure(table: pa.Table) -> str:
-    """The first record (records are in row order) as "row N: message"; empty without records."""
-    if not table.num_rows:
-        return ""
-    return failure_line(table["row_index"][0].as_py(), table["message"][0].as_py())
 
 
 def failure_line(row_index: int, message: str) -> str:

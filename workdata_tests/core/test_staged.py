@@ -7,7 +7,7 @@ import pytest
 
 from workdata.app import open_store
 from workdata.core.outcome import FileOutcome, RunContext
-from workdata.core.record_tables import first_failure, records_from_frame, top_reasons
+from workdata.core.record_tables import records_from_frame
 from workdata.core.records import FAILED_RECORD_COLUMNS, FileStatus
 from workdata.core.settings import WorkdataSettings
 from workdata.core.staged import FailedRecords
@@ -67,8 +67,9 @@ def test_failed_records_go_into_the_database_whole(tmp_path, spilled):
 
 def test_failed_records_summarise_as_the_whole_frame(tmp_path, spilled):
     spill, whole = _spill(tmp_path, spilled)
-    assert spill.first_failure() == first_failure(records_from_frame(whole)) == "row 1: message-1"
-    assert spill.top_reasons() == top_reasons(records_from_frame(whole))
+    whole_at_once = FailedRecords.in_memory(records_from_frame(whole))  # summarised in one piece
+    assert spill.first_failure() == whole_at_once.first_failure() == "row 1: message-1"
+    assert spill.top_reasons() == whole_at_once.top_reasons()
     assert spill.top_reasons(1) == (("VALIDATION_FAILED fee_rate in_range", 8),)
 
 

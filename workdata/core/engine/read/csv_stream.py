@@ -39,10 +39,9 @@ def streamable(path: Path, options: ReadOptions) -> bool:
 def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
     """The file's rows, about `options.batch_rows` at a time (parsed in `options.block_bytes` blocks),
     with file-wide row numbers; malformed rows come with the chunk their number falls in."""
-    encoding = _encoding(path, options.max_bytes)
-    transcoded = encoding == UTF16
     # UTF-16 is decoded as it is read (what does not decode is marked); UTF-8 is checked in a first pass.
-    valid = not transcoded and _stream_is_utf8(path, options.max_bytes)
+    encoding, valid = _text_encoding(path, options.max_bytes)
+    transcoded = encoding == UTF16
     with _open(path, options.max_bytes) as opened:
         raw = Utf16Stream(opened) if transcoded else opened
         head = raw.read(MAX_HEADER_BYTES + 1)
@@ -152,14 +151,12 @@ def expanded_size(path: Path) -> int:
         return max(size, int.from_bytes(handle.read(4), "little"))
 
 
-def _encoding(path: Path, max_bytes: int) -> str:
+def _text_encoding(path: Path, max_bytes: int) -> tuple[str, bool]:
+    """The encoding the file's BOM announces, and whether it is valid UTF-8 (one pass, UTF-8 files only)."""
     with _open(path, max_bytes) as stream:
-        return encoding_of(stream.read(4))
-
-
-def _stream_is_utf8(path: Path, max_bytes: int) -> bool:
-    with _open(path, max_bytes) as stream:
-        return stream_is_utf8(stream)
+        head = stream.read(4)
+        encoding = encoding_of(head)
+        return encoding, encoding != UTF16 and stream_is_utf8(_Prefixed(head, stream))
 
 
 class _Capped:
