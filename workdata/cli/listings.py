@@ -21,6 +21,11 @@ def _json(frame: pd.DataFrame) -> str:
     return frame.to_json(orient="records", date_format="iso", force_ascii=False)
 
 
+def _present(count: object) -> bool:
+    # Summaries written before a column existed hold NULL there (NaN in the frame).
+    return count is not None and not pd.isna(count) and bool(count)
+
+
 def _when(value: object) -> str:
     return "-" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%m-%d %H:%M")
 
@@ -75,7 +80,8 @@ def show_status(
             Text(f"{r.run_id[:8]}\n{r.session_id or '-'}"),
             styled_status(r.status),
             ", ".join(f"{n} {name}" for name, n in counts.items() if n) or "none",
-            f"{r.rows_loaded:,} loaded\n{r.rows_failed:,} failed",
+            f"{r.rows_loaded:,} loaded\n{r.rows_failed:,} failed"
+            + (f"\n{int(r.rows_dropped):,} dropped" if _present(getattr(r, "rows_dropped", None)) else ""),
             str(r.retryable_failed),
         )
     console.print(table)

@@ -46,7 +46,7 @@ def summary_table(domain: str, attempts: pd.DataFrame) -> Table:
     table = Table(title=domain, title_justify="left", expand=True)
     table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=36)
     table.add_column("status", no_wrap=True)
-    for name in ("rows", "loaded", "failed"):  # rows = loaded + failed
+    for name in ("rows", "loaded", "failed", "dropped"):  # rows = loaded + failed + dropped (not data)
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("top reason", no_wrap=True, overflow="ellipsis", ratio=1, min_width=20)
     for row in attempts.itertuples():
@@ -56,6 +56,7 @@ def summary_table(domain: str, attempts: pd.DataFrame) -> Table:
             _count(row.rows_total),
             _count(row.rows_loaded),
             _count(row.rows_failed),
+            _count(getattr(row, "rows_dropped", 0)),
             Text(str(row.top_reason)),
         )
     return table
@@ -81,6 +82,13 @@ def print_summary(console: Console, attempts: pd.DataFrame, session: RunSummary,
         f"{session.rows_failed:,} rows captured as failures; {session.retryable_failed} of "
         f"{session.files_failed + session.files_dead_letter} failed file(s) retryable."
     )
+    if session.rows_dropped:
+        console.print(
+            f"{session.rows_dropped:,} rows dropped as not data (blank, totals or repeated header rows); "
+            "each is in the failure log as DROPPED_IN_PIPELINE."
+        )
+    for domain, file_path, sheet, why in session.skipped_sheets:
+        console.print(Text(f"Sheet not read: {domain}/{file_path}, sheet {sheet!r}: {why}."))
     if log_path.exists():
         console.print(f"Saved failure log to [link={log_path.as_uri()}]{escape(str(log_path))}[/link]")
 

@@ -106,7 +106,7 @@ def log_failures(
     """Append a committed file's failed records to the session CSV; a problem there never fails the file."""
     # The ledger keeps failure_log_written = FALSE and the next run or sensor tick writes the CSV once the
     # fault is fixed.
-    nothing = not outcome.rows_failed if records is None else not len(records)
+    nothing = not (outcome.rows_failed or outcome.rows_dropped) if records is None else not len(records)
     if nothing:
         return outcome
     try:

@@ -9,6 +9,10 @@ import pyarrow as pa
 
 from workdata.core.session import utc_now
 
+# A workbook's row r on its k-th data sheet (0-based) is numbered k * SHEET_ROWS + r (Excel ends at
+# row 1,048,576), so a file's rows never share a number and the first data sheet keeps plain Excel rows.
+SHEET_ROWS = 10_000_000
+
 # The warehouse columns they become, in this order, after the domain's own.
 LINEAGE_COLUMNS = (
     ("_source_file", "VARCHAR"),
@@ -21,16 +25,21 @@ LINEAGE_COLUMNS = (
 
 
 def with_lineage(
-    good: pd.DataFrame, file_path: str, file_hash: str | None, run_id: str | None, sheet: str | None = None
+    good: pd.DataFrame,
+    file_path: str,
+    file_hash: str | None,
+    run_id: str | None,
+    sheets: tuple[str, ...] = (),
 ) -> pa.Table:
-    """Typed good rows (index = source row, or Excel row of `sheet`) plus the lineage columns, as Arrow."""
+    """Typed good rows (index = source row, or Excel row numbered by data sheet: SHEET_ROWS) plus the
+    lineage columns, as Arrow; a workbook's rows carry the name of the sheet they came from."""
     frame = good.reset_index(names="_row_index")
     frame["_loaded_at"] = pd.Timestamp(utc_now())
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    text = {"_sheet": sheet, "_source_file": file_path, "_file_hash": file_hash, "_run_id": run_id}
+    text = {"_source_file": file_path, "_file_hash": file_hash, "_run_id": run_id}
     for name, value in text.items():
         table = table.append_column(name, _constant_text(value, table.num_rows))
-    return table
+    return table.append_column("_sheet", _sheet_names(table["_row_index"], sheets))
 
 
 LINEAGE_TEXT = pa.dictionary(pa.int32(), pa.string())  # the Arrow type of with_lineage's text columns
@@ -41,3 +50,11 @@ def _constant_text(value: str | None, count: int) -> pa.Array:
     if value is None:
         return pa.nulls(count, LINEAGE_TEXT)
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(count, np.int32)), pa.array([value], pa.string()))
+
+
+def _sheet_names(row_index: pa.ChunkedArray, sheets: tuple[str, ...]) -> pa.Array:
+    """Each row's sheet from its number (k * SHEET_ROWS + Excel row on the k-th data sheet)."""
+    if not sheets:
+        return pa.nulls(len(row_index), LINEAGE_TEXT)
+    ordinal = np.asarray(row_index, dtype=np.int64) // SHEET_ROWS
+    return pa.DictionaryArray.from_arrays(pa.array(ordinal.astype(np.int32)), pa.array(sheets, pa.string()))

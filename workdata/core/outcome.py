@@ -29,6 +29,7 @@ class FileOutcome:
     rows_total: int = 0
     rows_loaded: int = 0
     rows_failed: int = 0
+    rows_dropped: int = 0  # blank, filler, totals, repeated-header rows: recorded, not data, not failures
     error_category: ErrorCategory | None = None
     retryable: bool | None = None
     user_message: str | None = None
@@ -39,7 +40,8 @@ class FileOutcome:
     quarantine_path: str | None = None
     dependency: str | None = None
     extra_columns: tuple[str, ...] = ()
-    sheet: str | None = None
+    sheets: tuple[str, ...] = ()  # a workbook's data sheets read
+    skipped_sheets: tuple[tuple[str, str], ...] = ()  # its other sheets: (name, why not read)
     encoding: str | None = None  # a text file's encoding, as read (utf-8, utf-8-sig, utf-16)
     # For a SKIPPED file: the status its ledger row holds (None when another run holds the file).
     previous_status: FileStatus | None = None

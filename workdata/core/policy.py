@@ -3,10 +3,11 @@ letters) apart from reader settings, and the decision a file's rows get under it
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workdata.core.records import ErrorCategory, FileStatus
 
@@ -37,6 +38,24 @@ class ReaderSettings(BaseModel):
     sheet_pattern: str | None = None
     sheet_index: int | None = Field(None, ge=0)
     header_row: int | None = Field(None, ge=1)
+    # Rows whose first cells hold one of these (whole, any case; "合计：", "Total (March)") are totals or
+    # subtotals, not data: dropped as DROPPED_IN_PIPELINE records, counted, never validated.
+    total_markers: tuple[str, ...] = (
+        "合计",
+        "小计",
+        "总计",
+        "合計",
+        "小計",
+        "總計",
+        "total",
+        "subtotal",
+        "sub-total",
+        "grand total",
+        "totals",
+    )
+    # Text encodings a CSV may be in, in order of preference: UTF-8 (with or without BOM) first is the fast
+    # path; UTF-16 is told by its BOM; others are tried when the bytes are not UTF-8 (docs/DESIGN.md).
+    encodings: tuple[str, ...] = ("utf-8", "utf-16", "gb18030")
     # Compressed files (.gz, .zip) are refused when they expand beyond this.
     max_decompressed_mb: int = Field(1024, ge=1)
     # CSV files of at least this size are read, validated and staged in blocks (memory bounded by a
@@ -44,6 +63,21 @@ class ReaderSettings(BaseModel):
     stream_over_mb: float = Field(64, ge=0)
     stream_block_mb: float = Field(1, gt=0)
     stream_batch_rows: int = Field(75_000, ge=1)  # rows validated together (several blocks)
+
+    @field_validator("encodings")
+    @classmethod
+    def _known_encodings(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        if not names:
+            raise ValueError("encodings must name at least one text encoding, e.g. ['utf-8', 'gb18030']")
+        canonical = []
+        for name in names:
+            try:
+                canonical.append(codecs.lookup(name).name)
+            except LookupError as exc:
+                raise ValueError(
+                    f"'{name}' is not a text encoding Python knows (e.g. utf-8, gb18030, utf-16)"
+                ) from exc
+        return tuple(dict.fromkeys(canonical))
 
 
 class DomainPolicy(BaseModel):
@@ -80,9 +114,18 @@ class Decision:
 
 
 def decide(policy: DomainPolicy, total: int, failed: int, first_reason: str = "") -> Decision:
-    """SUCCESS without bad rows; FAILED (nothing loaded) in failfast or above the max; else PARTIAL."""
+    """SUCCESS without bad rows; FAILED (nothing loaded) without data rows, in failfast or above the max;
+    else PARTIAL. `total` counts the rows judged (not those dropped on purpose)."""
     ratio = failed / total if total else 0.0
     warn = ratio > policy.warn_bad_row_ratio
+    if total == 0:
+        return Decision(
+            FileStatus.FAILED,
+            ratio,
+            warn,
+            "The file holds no data rows: every row is blank, a totals row or a repeated header; "
+            "nothing was loaded.",
+        )
     if failed == 0:
         return Decision(FileStatus.SUCCESS, ratio, warn)
     if policy.mode == ReadMode.FAILFAST:

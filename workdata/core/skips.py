@@ -75,6 +75,7 @@ def _skipped(
         rows_total=state.get("rows_total") or 0,
         rows_loaded=state.get("rows_loaded") or 0,
         rows_failed=state.get("rows_failed") or 0,
+        rows_dropped=state.get("rows_dropped") or 0,
         user_message=message,
         previous_status=FileStatus(state["status"]) if state.get("status") else None,
         error_category=ErrorCategory(category) if category else None,

@@ -169,14 +169,21 @@ class Staged:
     good: GoodRows
     records: FailedRecords
     rows_total: int
+    rows_dropped: int = 0  # blank, filler, totals and repeated-header rows (DROPPED_IN_PIPELINE records)
     extras: tuple[str, ...] = ()  # columns the domain does not know (schema drift, kept in raw data)
-    sheet: str | None = None
+    sheets: tuple[str, ...] = ()  # a workbook's data sheets read
+    skipped_sheets: tuple[tuple[str, str], ...] = ()  # its other sheets, with why they were not read
     encoding: str | None = None  # a text file's encoding, as read
 
     @property
     def rows_loaded(self) -> int:
         """Rows that passed validation."""
         return len(self.good)
+
+    @property
+    def rows_failed(self) -> int:
+        """Rows rejected: every row neither loaded nor dropped on purpose."""
+        return self.rows_total - self.rows_loaded - self.rows_dropped
 
     @property
     def in_memory(self) -> bool:

@@ -25,6 +25,8 @@ def outcome_line(outcome: FileOutcome) -> str:
         rows = f"{outcome.rows_loaded:,} of {outcome.rows_total:,} rows loaded"
         if outcome.rows_failed:
             rows += f", {outcome.rows_failed:,} rejected (most often: {outcome.top_reason})"
+        if outcome.rows_dropped:
+            rows += f", {outcome.rows_dropped:,} dropped (blank, totals or repeated header rows)"
         return f"{head} — {rows}."
     if outcome.status is FileStatus.SKIPPED:
         return f"{head} — {outcome.user_message}"
@@ -51,25 +53,28 @@ def outcome_fields(outcome: FileOutcome, run: RunContext) -> dict:
         "rows_total": outcome.rows_total,
         "rows_loaded": outcome.rows_loaded,
         "rows_failed": outcome.rows_failed,
+        "rows_dropped": outcome.rows_dropped,
         "reason": outcome.top_reason,
     }
 
 
 def row_outcome(job: FileJob, staged: Staged, ingest: Ingest) -> FileOutcome:
     """The file's outcome from its staged rows and failed records, as the domain's policy decides it."""
-    total, loaded = staged.rows_total, staged.rows_loaded
-    failed = total - loaded
-    decision = decide(ingest.policy, total, failed, staged.records.first_failure())
+    total, loaded, failed = staged.rows_total, staged.rows_loaded, staged.rows_failed
+    # Rows dropped on purpose hold no data: they count toward neither the rows judged nor the bad ones.
+    decision = decide(ingest.policy, total - staged.rows_dropped, failed, staged.records.first_failure())
     common = dict(
         domain=job.domain.name,
         file_path=job.key,
         file_hash=job.file_hash,
         rows_total=total,
         rows_failed=failed,
+        rows_dropped=staged.rows_dropped,
         top_reasons=staged.records.top_reasons(),
-        failure_log_path=str(ingest.log_path) if failed else None,
+        failure_log_path=str(ingest.log_path) if len(staged.records) else None,
         extra_columns=staged.extras,
-        sheet=staged.sheet,
+        sheets=staged.sheets,
+        skipped_sheets=staged.skipped_sheets,
         encoding=staged.encoding,
     )
     if decision.status is not FileStatus.FAILED:

@@ -18,6 +18,7 @@ from workdata.core.arrow import ROW_GROUP_BYTES, spill_write, spill_writer
 from workdata.core.domain import Domain
 from workdata.core.engine.read.csv_files import MAX_LINE_BYTES
 from workdata.core.engine.read.csv_stream import expanded_size, iter_csv_chunks, streamable
+from workdata.core.engine.read.dropped_rows import drop_rows
 from workdata.core.engine.read.files import read_raw
 from workdata.core.engine.read.headers import alias_map, apply_aliases
 from workdata.core.engine.read.prefetch import prefetched
@@ -44,15 +45,24 @@ def stage(job: FileJob, folder: Path, reached: Callable[[Stage], None] = lambda 
         return stage_csv(job, options, folder)
     raw = read_raw(job.path, options)
     reached(Stage.VALIDATE)
-    result, records, extras = check_block(job, raw)
-    rows = with_lineage(result.good, job.key, job.file_hash, job.run.run_id, raw.sheet)
-    good, failed = GoodRows.in_memory(rows), FailedRecords.in_memory(records)
-    return Staged(good, failed, raw.rows_total, tuple(extras), raw.sheet, raw.encoding)
+    result, records, extras, raw = check_block(job, raw)
+    rows = with_lineage(result.good, job.key, job.file_hash, job.run.run_id, raw.sheets)
+    return Staged(
+        GoodRows.in_memory(rows),
+        FailedRecords.in_memory(records),
+        raw.rows_total,
+        raw.rows_dropped,
+        tuple(extras),
+        raw.sheets,
+        raw.skipped_sheets,
+        raw.encoding,
+    )
 
 
 def read_options(job: FileJob) -> ReadOptions:
-    """How to read the job's file, from its domain's reader settings and known headers."""
-    return ReadOptions.from_settings(job.policy.read, frozenset(alias_map(job.domain)))
+    """How to read the job's file, from its domain's reader settings and known and required headers."""
+    required = frozenset(job.domain.required_columns)
+    return ReadOptions.from_settings(job.policy.read, alias_map(job.domain), required)
 
 
 log = logging.getLogger(__name__)
@@ -98,7 +108,7 @@ def stage_blocks(
     tracker = KeyTracker(folder, max(expected_rows, 1024))
     keys = RepeatedKeys(job, tracker, folder)
     records, extras, encoding = FailedRecords(spill_to=folder / "records.parquet"), [], None
-    total = loaded = 0
+    total = loaded = dropped = 0
     writer: pq.ParquetWriter | None = None
     schema = _schema(job.domain)
     # Parquet encoding runs without the GIL: one block is written while the next is validated.
@@ -110,13 +120,14 @@ def stage_blocks(
         written: Future | None = None
         try:
             for raw in blocks:
-                result, block_records, extras = check_block(job, raw, hash_keys=True)
+                result, block_records, extras, raw = check_block(job, raw, hash_keys=True)
                 keys.check(raw, result)
                 encoding = encoding or raw.encoding
                 records.add(block_records)
                 total, loaded = total + raw.rows_total, loaded + len(result.good)
+                dropped += raw.rows_dropped
                 if len(result.good):
-                    rows = with_lineage(result.good, job.key, job.file_hash, job.run.run_id, raw.sheet)
+                    rows = with_lineage(result.good, job.key, job.file_hash, job.run.run_id)
                     rows = rows.select(schema.names).cast(schema)
                     writer = writer or spill_writer(folder / "rows.parquet", schema, _text_columns(schema))
                     if written is not None:
@@ -136,14 +147,16 @@ def stage_blocks(
         for part in repeats:  # a part at a time: a file of repeated keys is not held in memory
             records.add(part, late=True)
     good = GoodRows.staged(folder / "rows.parquet", skip, loaded - len(skip)) if writer else GoodRows()
-    return Staged(good, records, total, tuple(extras), encoding=encoding)
+    return Staged(good, records, total, dropped, tuple(extras), encoding=encoding)
 
 
 def check_block(
     job: FileJob, raw: RawTable, hash_keys: bool = False
-) -> tuple[ValidationResult, pa.Table, list[str]]:
-    """One block (or a whole small file): canonical headers, validation (references retried), failed
-    records; returns the validation result, the records and the unknown extra columns."""
+) -> tuple[ValidationResult, pa.Table, list[str], RawTable]:
+    """One block (or a whole small file): rows without data dropped, canonical headers, validation
+    (references retried), failed records; returns the validation result, the records, the unknown extra
+    columns and the block as validated (its dropped rows set aside)."""
+    raw = drop_rows(raw, job.policy.read.total_markers)
     raw.frame, extras = apply_aliases(job.domain, raw.frame)
     result = retrying(lambda e: isinstance(e, ReferenceUnavailableError))(
         validate, job.domain, raw.frame, job.reference_dir, hash_keys
@@ -151,7 +164,7 @@ def check_block(
     records = build_failed_records(
         job.domain.name, job.key, job.file_hash, raw, result.failure_table, job.run
     )
-    return result, records, extras
+    return result, records, extras, raw
 
 
 def _text_columns(schema: pa.Schema) -> list[str]:

@@ -11,9 +11,9 @@ from workdata.core.storage.store import Store
 def reconciliation_violations(
     store: Store, domain: str | None = None, files: Collection[str] | None = None
 ) -> list[str]:
-    """Invariant 1: a loaded file has rows_total = loaded + failed (+ superseded by a newer file) rows and
-    exactly rows_loaded rows in the warehouse; a FAILED file has none there; every file's rows_failed is
-    the number of its distinct rows in failed_records."""
+    """Invariant 1: a loaded file has rows_total = loaded + failed + dropped (+ superseded by a newer file)
+    rows and exactly rows_loaded rows in the warehouse; a FAILED file has none there; every file's
+    rows_failed + rows_dropped is the number of its distinct rows in failed_records."""
     violations: list[str] = []
     with store.connect() as conn:
         for name in [domain] if domain else list(store.domains):
@@ -21,7 +21,7 @@ def reconciliation_violations(
             rows = conn.execute(
                 f"""
                 SELECT s.file_path, s.status, s.rows_total, s.rows_loaded, s.rows_failed,
-                       coalesce(s.rows_superseded, 0),
+                       coalesce(s.rows_dropped, 0), coalesce(s.rows_superseded, 0),
                        (SELECT count(*) FROM {table} w WHERE w._source_file = s.file_path),
                        (SELECT count(DISTINCT f.row_index) FROM failed_records f
                         WHERE f.domain = s.domain AND f.source_file = s.file_path
@@ -30,20 +30,32 @@ def reconciliation_violations(
                 """,
                 [name],
             ).fetchall()
-            for path, status, total, loaded, ledger_failed, superseded, in_warehouse, failed in rows:
+            for (
+                path,
+                status,
+                total,
+                loaded,
+                ledger_failed,
+                dropped,
+                superseded,
+                in_warehouse,
+                recorded,
+            ) in rows:
                 if files is not None and path not in files:
                     continue
                 if in_warehouse != loaded:
                     violations.append(f"{name}/{path}: warehouse holds {in_warehouse}, ledger says {loaded}")
-                if status != "FAILED" and total != loaded + failed + superseded:
+                failed = recorded - dropped  # a dropped row has its one DROPPED_IN_PIPELINE record
+                if status != "FAILED" and total != loaded + failed + dropped + superseded:
                     violations.append(
                         f"{name}/{path}: {total} rows != {loaded} loaded + {failed} failed"
+                        + (f" + {dropped} dropped" if dropped else "")
                         + (f" + {superseded} superseded" if superseded else "")
                     )
                 if (ledger_failed or 0) != failed:
                     violations.append(
                         f"{name}/{path}: the ledger counts {ledger_failed} failed rows, failed_records holds "
-                        f"{failed}"
+                        f"{failed}" + (f" (and {dropped} dropped)" if dropped else "")
                     )
     return violations
 

@@ -25,7 +25,7 @@ class RatioCheck:
 
 @dataclass(frozen=True)
 class FileRows:
-    """A file's row counts as the ledger holds them."""
+    """A file's row counts as the ledger holds them (rows_total less the rows dropped as not data)."""
 
     file_path: str
     rows_total: int
@@ -36,8 +36,10 @@ def current_files(store: Store, domain: str) -> list[FileRows]:
     """Every file of `domain` whose rows were judged (loaded, partial, or rejected for its bad rows)."""
     with store.connect() as conn:
         rows = conn.execute(
-            "SELECT file_path, rows_total, rows_failed FROM file_state WHERE domain = ? "
-            "AND status IN ('SUCCESS', 'PARTIAL', 'FAILED') AND rows_total > 0",
+            # Rows dropped on purpose (blank, totals) are not data: the ratio is over the rows judged.
+            "SELECT file_path, rows_total - coalesce(rows_dropped, 0), rows_failed FROM file_state "
+            "WHERE domain = ? AND status IN ('SUCCESS', 'PARTIAL', 'FAILED') "
+            "AND rows_total - coalesce(rows_dropped, 0) > 0",
             [domain],
         ).fetchall()
     return [FileRows(path, int(total), int(failed or 0)) for path, total, failed in rows]

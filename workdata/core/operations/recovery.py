@@ -117,7 +117,8 @@ def stats(store: Store, stuck_after_hours: float = 1.0) -> dict:
             ).fetchall()
         )
         rows_total, rows_failed = conn.execute(
-            "SELECT coalesce(sum(rows_total), 0), coalesce(sum(rows_failed), 0) FROM file_state "
+            "SELECT coalesce(sum(rows_total - coalesce(rows_dropped, 0)), 0), coalesce(sum(rows_failed), 0) "
+            "FROM file_state "
             "WHERE status IN ('SUCCESS', 'PARTIAL')"
         ).fetchone()
         retried, recovered = conn.execute(

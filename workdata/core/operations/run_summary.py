@@ -48,10 +48,13 @@ class RunSummary:
     rows_total: int = 0
     rows_loaded: int = 0
     rows_failed: int = 0
+    rows_dropped: int = 0
     top_errors: tuple[TopError, ...] = field(default=())
     retryable_failed: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # A workbook's sheets not read: (domain, file, sheet, why).
+    skipped_sheets: tuple[tuple[str, str, str, str], ...] = field(default=())
 
     @property
     def files(self) -> int:
@@ -106,6 +109,7 @@ def summarize(
                 "rows_total": 0,
                 "rows_loaded": 0,
                 "rows_failed": 0,
+                "rows_dropped": 0,
             }
             for d, f in expected
             if (d, f) not in seen
@@ -134,10 +138,23 @@ def summarize(
         rows_total=_sum(worked, "rows_total"),
         rows_loaded=_sum(worked, "rows_loaded"),
         rows_failed=_sum(worked, "rows_failed"),
+        rows_dropped=_sum(worked, "rows_dropped"),
         top_errors=top,
         retryable_failed=int(failed["retryable"].fillna(False).astype(bool).sum()) if len(failed) else 0,
         started_at=started_at,
         finished_at=finished_at,
+        skipped_sheets=_skipped_sheets(worked),
+    )
+
+
+def _skipped_sheets(files: pd.DataFrame) -> tuple[tuple[str, str, str, str], ...]:
+    if "sheets_skipped" not in files or not len(files):
+        return ()
+    return tuple(
+        (str(row.domain), str(row.file_path), str(sheet), str(why))
+        for row in files.itertuples()
+        if isinstance(row.sheets_skipped, str)
+        for sheet, why in json.loads(row.sheets_skipped)
     )
 
 
@@ -156,7 +173,7 @@ def _retry_order(error: TopError) -> tuple:
 
 
 def _sum(frame: pd.DataFrame, column: str) -> int:
-    return int(frame[column].fillna(0).sum()) if len(frame) else 0
+    return int(frame[column].fillna(0).sum()) if len(frame) and column in frame else 0
 
 
 def summary_line(summary: RunSummary) -> str:
@@ -183,14 +200,16 @@ def summary_markdown(summary: RunSummary) -> str:
     failed = summary.files_failed + summary.files_dead_letter
     rows = (
         f"Rows: {summary.rows_loaded:,} loaded, {summary.rows_failed:,} captured in the failure log "
-        f"(session `{summary.session_id}`)."
+        f"(session `{summary.session_id}`)"
         if summary.rows_failed
-        else f"Rows: {summary.rows_loaded:,} loaded, none rejected."
+        else f"Rows: {summary.rows_loaded:,} loaded, none rejected"
     )
+    if summary.rows_dropped:
+        rows += f"; {summary.rows_dropped:,} dropped as not data (blank, totals or repeated header rows)"
     lines = [
         f"**Outcome: {summary.status}** — {summary_line(summary)}.",
         "",
-        rows,
+        rows + ".",
         "",
         f"Retry: {summary.retryable_failed} of {failed} failed file(s) are retryable; "
         f"{failed - summary.retryable_failed} need a fixed file"
@@ -213,4 +232,10 @@ def summary_markdown(summary: RunSummary) -> str:
         ]
         if failed > len(summary.top_errors):
             lines.append(f"\n…and {failed - len(summary.top_errors)} more failed file(s).")
+    if summary.skipped_sheets:
+        lines += ["", "Sheets not read:"]
+        lines += [
+            f"- {d}/{md_cell(f)}, sheet {md_cell(sheet)}: {md_cell(why)}"
+            for d, f, sheet, why in summary.skipped_sheets
+        ]
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from workdata.core.outcome import FileOutcome, RunContext
 from workdata.core.session import utc_now
 from workdata.core.storage.duckdb_connection import Connection
@@ -46,6 +48,7 @@ def ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged: 
         outcome.rows_total,
         outcome.rows_loaded,
         outcome.rows_failed,
+        outcome.rows_dropped,
         attempts,
         now,
         now,
@@ -55,4 +58,5 @@ def ledger_values(outcome: FileOutcome, run: RunContext, attempts: int, logged: 
         outcome.quarantine_path,
         outcome.failure_log_path,
         logged,
+        json.dumps(outcome.skipped_sheets, ensure_ascii=False) if outcome.skipped_sheets else None,
     ]

@@ -49,6 +49,7 @@ RUN_SUMMARY_FIELDS = (
     "rows_total",
     "rows_loaded",
     "rows_failed",
+    "rows_dropped",
     "top_errors",
     "retryable_failed",
     "started_at",
@@ -69,6 +70,7 @@ LEDGER_FIELDS = (
     "rows_total",
     "rows_loaded",
     "rows_failed",
+    "rows_dropped",
     "attempts",
     "first_seen_at",
     "last_attempt_at",
@@ -78,6 +80,7 @@ LEDGER_FIELDS = (
     "quarantine_path",
     "failure_log_path",
     "failure_log_written",
+    "sheets_skipped",
 )
 
 
@@ -110,6 +113,13 @@ def added_columns(domains: Iterable[Domain]) -> list[tuple[str, str, str]]:
         ("failed_records", "replayed_at", "TIMESTAMPTZ"),
         # Rows of a file that a newer file of the domain replaced by business key (key_policy replace).
         ("file_state", "rows_superseded", "BIGINT"),
+        # Rows dropped on purpose (blank, totals, repeated header): DROPPED_IN_PIPELINE records.
+        ("file_state", "rows_dropped", "BIGINT"),
+        ("file_attempts", "rows_dropped", "BIGINT"),
+        ("run_summaries", "rows_dropped", "BIGINT"),
+        # A workbook's sheets not read, with why: JSON [[sheet, reason], ...].
+        ("file_state", "sheets_skipped", "VARCHAR"),
+        ("file_attempts", "sheets_skipped", "VARCHAR"),
         *((d.name, "_sheet", "VARCHAR") for d in domains),
     ]
 

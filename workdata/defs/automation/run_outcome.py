@@ -59,6 +59,7 @@ def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: 
                 "files_failed": dg.MetadataValue.int(summary.files_failed),
                 "rows_loaded": dg.MetadataValue.int(summary.rows_loaded),
                 "rows_failed": dg.MetadataValue.int(summary.rows_failed),
+                "rows_dropped": dg.MetadataValue.int(summary.rows_dropped),
             }
         ),
     )

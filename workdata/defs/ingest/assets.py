@@ -38,8 +38,11 @@ def file_metadata(
         "rows_total": dg.MetadataValue.int(outcome.rows_total),
         "rows_loaded": dg.MetadataValue.int(outcome.rows_loaded),
         "rows_failed": dg.MetadataValue.int(outcome.rows_failed),
+        "rows_dropped": dg.MetadataValue.int(outcome.rows_dropped),
         "failed_ratio": dg.MetadataValue.float(
-            round(outcome.rows_failed / outcome.rows_total, 6) if outcome.rows_total else 0.0
+            round(outcome.rows_failed / judged, 6)
+            if (judged := outcome.rows_total - outcome.rows_dropped)
+            else 0.0
         ),
         "file_hash": dg.MetadataValue.text(outcome.file_hash or ""),
         "session_id": dg.MetadataValue.text(session_id),
@@ -51,11 +54,18 @@ def file_metadata(
         metadata["failure_log"] = dg.MetadataValue.path(outcome.failure_log_path)
     if outcome.extra_columns:
         metadata["schema_drift_extra_columns"] = dg.MetadataValue.text(", ".join(outcome.extra_columns))
-    if outcome.sheet:
-        metadata["sheet"] = dg.MetadataValue.text(outcome.sheet)
+    if outcome.sheets:
+        metadata["sheets"] = dg.MetadataValue.text(", ".join(outcome.sheets))
+    if outcome.skipped_sheets:
+        metadata["sheets_skipped"] = dg.MetadataValue.md(skipped_sheets_markdown(outcome.skipped_sheets))
     if outcome.encoding:
         metadata["encoding"] = dg.MetadataValue.text(outcome.encoding)
     return metadata
+
+
+def skipped_sheets_markdown(skipped: tuple[tuple[str, str], ...]) -> str:
+    """A workbook's sheets not read, one line each with the reason."""
+    return "\n".join(f"- {name.replace('|', '/')}: not read, {why}" for name, why in skipped)
 
 
 def outcome_log_captured(instance: dg.DagsterInstance) -> bool:

@@ -93,7 +93,7 @@ def test_rows_and_malformed_rows_keep_their_numbers_across_blocks(tmp_path, bloc
     chunks = list(iter_csv_chunks(path, ReadOptions(block_bytes=block, batch_rows=block // 64)))
     assert len(chunks) > 1
     pd.testing.assert_frame_equal(pd.concat([c.frame for c in chunks]), whole.frame)
-    assert sorted((m for c in chunks for m in c.malformed), key=lambda m: m.row_index) == whole.malformed
+    assert sorted((m for c in chunks for m in c.set_aside), key=lambda m: m.row_index) == whole.set_aside
 
 
 def test_a_row_longer_than_a_block_is_read_again_in_larger_blocks(tmp_path):

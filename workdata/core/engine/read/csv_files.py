@@ -1,5 +1,5 @@
 """CSV via pyarrow: rows with their record numbers; wrong field counts, broken quoting and undecodable
-bytes become MalformedRow; huge first lines and rows fail the file plainly instead of exhausting memory."""
+bytes become SetAsideRow; huge first lines and rows fail the file plainly instead of exhausting memory."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from workdata.core.arrow import text_buffers
-from workdata.core.engine.read.encodings import UTF16, encoding_of, utf16_as_utf8
+from workdata.core.engine.read.encodings import JUDGED_BYTES, UTF8, UTF8_BOM, as_utf8, choose_encoding
 from workdata.core.engine.read.headers import normalise_header
-from workdata.core.engine.read.raw_table import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
+from workdata.core.engine.read.raw_table import ROW_INDEX, RawTable, ReadOptions, SetAsideRow, finish_table
 from workdata.core.engine.read.utf8 import repair_utf8, stream_is_utf8
 from workdata.core.errors import LineTooLongError, MalformedFileError
+from workdata.core.records import ErrorType
 
 BOM = b"\xef\xbb\xbf"
 _REPLACEMENT = "\ufffd"
@@ -27,16 +28,18 @@ MAX_LINE_BYTES = 16 << 20  # pyarrow needs a whole row inside one block
 
 
 def read_csv(data: bytes, options: ReadOptions) -> RawTable:
-    """CSV via pyarrow; wrong field counts, broken quoting and undecodable bytes become MalformedRow."""
-    encoding = encoding_of(data[:4])
-    transcoded = encoding == UTF16
-    if transcoded:
-        data = utf16_as_utf8(data)
+    """CSV via pyarrow; wrong field counts, broken quoting and undecodable bytes become SetAsideRow."""
+    encoding, valid = text_encoding(data, options.encodings)
+    if encoding not in (UTF8, UTF8_BOM):
+        data = as_utf8(data, encoding)
     data = data[len(BOM) :] if data.startswith(BOM) else data
-    header = csv_header(data)
-    data, cleaned = _as_valid_utf8(data)
-    cleaned = cleaned or transcoded  # rows holding what UTF-16 could not decode are set aside too
-    malformed: list[MalformedRow] = []
+    header = csv_header(data)  # a header that did not decode fails the file
+    # pyarrow cannot hand a row with invalid UTF-8 to the invalid-row handler, so bad bytes become U+FFFD
+    # and every row holding one is set aside as MALFORMED below (so are those of a transcoded file that
+    # did not decode): marked, never silently loaded.
+    cleaned = not valid or encoding not in (UTF8, UTF8_BOM)
+    data = data if valid else repair_utf8(data)
+    malformed: list[SetAsideRow] = []
     try:
         table = parse_csv(io.BytesIO(data), header, invalid_row_handler(malformed, cleaned))
     except pa.ArrowInvalid as exc:
@@ -47,18 +50,38 @@ def read_csv(data: bytes, options: ReadOptions) -> RawTable:
     return replace(finish_table(frame, malformed + undecodable), encoding=encoding)
 
 
-def invalid_row_handler(malformed: list[MalformedRow], cleaned: bool):
+def text_encoding(data: bytes, allowed: tuple[str, ...]) -> tuple[str, bool]:
+    """The encoding of a whole CSV and whether its bytes are valid in it as they are (UTF-8, checked in
+    chunks so a large file is never held twice): its BOM's, UTF-8 when valid (the fast path), else the
+    allowed encoding that decodes it best (docs/DESIGN.md, "Encodings")."""
+    return choose_encoding(
+        data[:4], lambda: stream_is_utf8(io.BytesIO(data)), lambda: data[:JUDGED_BYTES], allowed
+    )
+
+
+def invalid_row_handler(malformed: list[SetAsideRow], cleaned: bool):
     """A pyarrow invalid-row handler that keeps each unparsable row, with its number, in `malformed`."""
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
         # An exception here would be swallowed by pyarrow and the row lost: nothing in it may raise.
+        if not (row.text or "").strip(BLANK_LINE_CHARS):
+            malformed.append(blank_line((row.number or 0) - 1, row.text or ""))
+            return "skip"
         reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
         if cleaned and _REPLACEMENT in row.text:
             reason += "; undecodable bytes"
-        malformed.append(MalformedRow((row.number or 0) - 1, row.text, reason))
+        malformed.append(SetAsideRow((row.number or 0) - 1, row.text, reason))
         return "skip"
 
     return on_invalid
+
+
+BLANK_LINE_CHARS = ", \t\r\n"  # a line of only these is blank or filler (",,,,"), not data
+
+
+def blank_line(number: int, text: str) -> SetAsideRow:
+    """A blank or filler line, dropped on purpose: counted, kept in the failure log, never validated."""
+    return SetAsideRow(number, text, "blank line: no values", ErrorType.DROPPED_IN_PIPELINE, "blank_row")
 
 
 def raise_if_straddled(exc: pa.ArrowInvalid, block: int = MAX_LINE_BYTES) -> None:
@@ -81,19 +104,14 @@ def parse_csv(source, header: list[str], on_invalid, stream: bool = False, block
         read_options=pa_csv.ReadOptions(
             column_names=header, skip_rows=1, use_threads=False, block_size=block
         ),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        # Blank lines are rows too (dropped, counted): row numbers stay the file's data lines.
+        parse_options=pa_csv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+        ),
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
         ),
     )
-
-
-def _as_valid_utf8(data: bytes) -> tuple[bytes, bool]:
-    # pyarrow cannot hand a row with invalid UTF-8 to the invalid-row handler, so bad bytes become U+FFFD
-    # here and every row holding one is set aside as MALFORMED below: marked, never silently loaded.
-    if stream_is_utf8(io.BytesIO(data)):  # in chunks: a large valid file is never held twice
-        return data, False
-    return repair_utf8(data), True
 
 
 def csv_header(data: bytes) -> list[str]:
@@ -138,16 +156,16 @@ def _fill_row_numbers(n_parsed: int, taken: set[int]) -> np.ndarray:
 
 def split_undecodable(
     table: pa.Table, row_index: np.ndarray, cleaned: bool
-) -> tuple[pd.DataFrame, list[MalformedRow]]:
+) -> tuple[pd.DataFrame, list[SetAsideRow]]:
     """The parsed rows as a frame indexed by row number, minus rows holding a repaired (U+FFFD) byte."""
-    malformed: list[MalformedRow] = []
+    malformed: list[SetAsideRow] = []
     if cleaned:
         first_hit = _first_repaired_column(table)
         positions = np.flatnonzero(first_hit >= 0)
         if len(positions):
             lines = _as_lines(table.take(pa.array(positions))).to_pylist()
             malformed = [
-                MalformedRow(
+                SetAsideRow(
                     int(row_index[pos]), line, f"undecodable bytes in column '{table.column_names[col]}'"
                 )
                 for pos, line, col in zip(positions, lines, first_hit[positions], strict=True)

@@ -22,8 +22,8 @@ from workdata.core.engine.read.csv_files import (
     raise_if_straddled,
     split_undecodable,
 )
-from workdata.core.engine.read.encodings import UTF16, Utf16Stream, encoding_of
-from workdata.core.engine.read.raw_table import ROW_INDEX, MalformedRow, RawTable, ReadOptions
+from workdata.core.engine.read.encodings import JUDGED_BYTES, UTF8, UTF8_BOM, Transcoded, choose_encoding
+from workdata.core.engine.read.raw_table import ROW_INDEX, RawTable, ReadOptions, SetAsideRow
 from workdata.core.engine.read.sources import GZIP_MAGIC
 from workdata.core.engine.read.utf8 import Utf8Repair, stream_is_utf8
 from workdata.core.errors import MalformedFileError
@@ -39,22 +39,23 @@ def streamable(path: Path, options: ReadOptions) -> bool:
 def iter_csv_chunks(path: Path, options: ReadOptions) -> Iterator[RawTable]:
     """The file's rows, about `options.batch_rows` at a time (parsed in `options.block_bytes` blocks),
     with file-wide row numbers; malformed rows come with the chunk their number falls in."""
-    # UTF-16 is decoded as it is read (what does not decode is marked); UTF-8 is checked in a first pass.
-    encoding, valid = _text_encoding(path, options.max_bytes)
-    transcoded = encoding == UTF16
+    # Other encodings are decoded as read (what does not decode is marked); UTF-8 is checked in a first pass.
+    encoding, valid = _text_encoding(path, options)
+    transcoded = encoding not in (UTF8, UTF8_BOM)
+    cleaned = transcoded or not valid
     with _open(path, options.max_bytes) as opened:
-        raw = Utf16Stream(opened) if transcoded else opened
+        raw = Transcoded(opened, encoding) if transcoded else opened
         head = raw.read(MAX_HEADER_BYTES + 1)
         if not head:
             raise MalformedFileError("The file is empty; it holds no header and no rows.")
         head = head[len(BOM) :] if head.startswith(BOM) else head
-        header = csv_header(head)  # on the bytes as sent: a header that is not UTF-8 fails the file
-        stream = _Prefixed(head, raw) if valid or transcoded else Utf8Repair(_Prefixed(head, raw))
-        malformed: list[MalformedRow] = []
-        handler = invalid_row_handler(malformed, not valid)
+        header = csv_header(head)  # a header that did not decode fails the file
+        stream = _Prefixed(head, raw) if valid else Utf8Repair(_Prefixed(head, raw))
+        malformed: list[SetAsideRow] = []
+        handler = invalid_row_handler(malformed, cleaned)
         batches = parse_csv(stream, header, handler, True, options.block_bytes)
         tables = _grouped(batches, options.batch_rows)
-        for table in _numbered(tables, malformed, not valid, header, options.block_bytes):
+        for table in _numbered(tables, malformed, cleaned, header, options.block_bytes):
             table.encoding = encoding
             yield table
 
@@ -79,7 +80,7 @@ def _grouped(batches: Iterable[pa.RecordBatch], min_rows: int) -> Iterator[pa.Ta
 
 
 def _numbered(
-    tables: Iterable[pa.Table], malformed: list[MalformedRow], cleaned: bool, header: list[str], block: int
+    tables: Iterable[pa.Table], malformed: list[SetAsideRow], cleaned: bool, header: list[str], block: int
 ) -> Iterator[RawTable]:
     next_free, any_rows = 1, False
     try:
@@ -95,7 +96,7 @@ def _numbered(
             new = [m for m, now in zip(malformed, due, strict=True) if now]
             malformed[:] = [m for m, now in zip(malformed, due, strict=True) if not now]
             any_rows = any_rows or bool(len(frame) or new or undecodable)
-            yield RawTable(frame=frame, malformed=sorted(new + undecodable, key=lambda m: m.row_index))
+            yield RawTable(frame=frame, set_aside=sorted(new + undecodable, key=lambda m: m.row_index))
     except pa.ArrowInvalid as exc:
         raise_if_straddled(exc, block)
         raise
@@ -103,7 +104,7 @@ def _numbered(
     if rest or not any_rows:
         if not rest and not any_rows:
             raise MalformedFileError("The file has a header but no data rows.")
-        yield RawTable(frame=_empty_frame(header), malformed=rest)
+        yield RawTable(frame=_empty_frame(header), set_aside=rest)
 
 
 def _free_numbers(start: int, count: int, taken: np.ndarray) -> np.ndarray:
@@ -151,12 +152,19 @@ def expanded_size(path: Path) -> int:
         return max(size, int.from_bytes(handle.read(4), "little"))
 
 
-def _text_encoding(path: Path, max_bytes: int) -> tuple[str, bool]:
-    """The encoding the file's BOM announces, and whether it is valid UTF-8 (one pass, UTF-8 files only)."""
-    with _open(path, max_bytes) as stream:
+def _text_encoding(path: Path, options: ReadOptions) -> tuple[str, bool]:
+    """As `text_encoding` for a whole file, in one pass for a UTF-8 file (a second, over the first
+    JUDGED_BYTES, only for one that is not UTF-8)."""
+
+    def sample() -> bytes:
+        with _open(path, options.max_bytes) as again:
+            return again.read(JUDGED_BYTES)
+
+    with _open(path, options.max_bytes) as stream:
         head = stream.read(4)
-        encoding = encoding_of(head)
-        return encoding, encoding != UTF16 and stream_is_utf8(_Prefixed(head, stream))
+        return choose_encoding(
+            head, lambda: stream_is_utf8(_Prefixed(head, stream)), sample, options.encodings
+        )
 
 
 class _Capped:

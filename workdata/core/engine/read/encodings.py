@@ -1,17 +1,23 @@
-"""CSV text encodings told by the file's byte-order mark: UTF-8 (with or without a BOM: the fast path) and
-UTF-16 (little or big endian), read as UTF-8. Code units that do not decode become U+FFFD, so their rows
-are MALFORMED like any row with undecodable bytes."""
+"""A CSV's text encoding, among those its domain allows, read as UTF-8. UTF-8 (with or without a BOM) is
+the fast path: its bytes are used as they are. UTF-16 is told by its BOM. Bytes that are not UTF-8 are
+tried against the other allowed encodings (GB18030, which covers GBK and GB2312, by default) — unless
+they look like UTF-8 with a few damaged bytes, which stays UTF-8 so that only the damaged rows are
+MALFORMED. Whatever decodes under no allowed encoding becomes U+FFFD, so its row is MALFORMED too."""
 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
 UTF16 = "utf-16"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_REPLACEMENT = "\ufffd"
 _CHUNK = 1 << 20
+_ASCII = bytes(range(128))
+JUDGED_BYTES = 8 << 20  # bytes that are not UTF-8 are judged on the file's first 8 MB
 
 
 def encoding_of(head: bytes) -> str:
@@ -21,17 +27,59 @@ def encoding_of(head: bytes) -> str:
     return UTF8_BOM if head.startswith(codecs.BOM_UTF8) else UTF8
 
 
-def utf16_as_utf8(data: bytes) -> bytes:
-    """UTF-16 bytes (BOM first) as UTF-8 bytes; what does not decode becomes U+FFFD."""
-    return data.decode(UTF16, "replace").encode(UTF8)
+def choose_encoding(
+    head: bytes, utf8_valid: Callable[[], bool], sample: Callable[[], bytes], allowed: tuple[str, ...]
+) -> tuple[str, bool]:
+    """A CSV's encoding, from its first bytes, whether it is all valid UTF-8 and (only when it is not) a
+    sample of it; and whether its bytes need no repair once read in it (false for UTF-8 with damaged
+    sequences, whose rows are then set aside)."""
+    announced = encoding_of(head)
+    if announced == UTF16 and UTF16 in allowed:
+        return UTF16, True  # decoded as read: what does not decode is marked then
+    if (UTF8 in allowed or announced == UTF8_BOM) and utf8_valid():
+        return announced, True  # the fast path
+    chosen = fallback_encoding(sample(), allowed)
+    return (announced, False) if chosen == UTF8 else (chosen, True)
 
 
-class Utf16Stream:
-    """A UTF-16 byte stream (BOM first) read as UTF-8 bytes, decoded a chunk at a time as it is read."""
+def fallback_encoding(sample: bytes, allowed: Iterable[str]) -> str:
+    """The encoding of bytes that are not valid UTF-8: the allowed one that decodes `sample` with the
+    fewest errors, or UTF-8 (its damaged rows set aside) when UTF-8 is allowed and the bytes read as UTF-8
+    with a few broken sequences (more valid multi-byte characters than broken ones)."""
+    allowed = list(allowed)
+    if b"\x00" in sample:
+        return UTF8  # binary, not text in any encoding tried here: read as UTF-8 it fails plainly
+    others = [name for name in allowed if name not in (UTF8, UTF8_BOM, UTF16)]
+    as_utf8 = sample.decode(UTF8, "replace")
+    broken = as_utf8.count(_REPLACEMENT)
+    ascii_bytes = len(sample) - len(sample.translate(None, _ASCII))  # each decodes to one character
+    if UTF8 in allowed and len(as_utf8) - ascii_bytes - broken >= broken:
+        return UTF8
+    best, fewest = (UTF8, broken) if UTF8 in allowed or not others else (others[0], None)
+    for name in others:
+        errors = _errors(sample, name)
+        if fewest is None or errors < fewest:
+            best, fewest = name, errors
+    return best
 
-    def __init__(self, stream: BinaryIO) -> None:
+
+def _errors(sample: bytes, encoding: str) -> int:
+    # A final multi-byte sequence cut by the sample's end is not an error.
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    return decoder.decode(sample, final=False).count(_REPLACEMENT)
+
+
+def as_utf8(data: bytes, encoding: str) -> bytes:
+    """`data` in `encoding` as UTF-8 bytes; what does not decode becomes U+FFFD."""
+    return data.decode(encoding, "replace").encode(UTF8)
+
+
+class Transcoded:
+    """A byte stream in `encoding` read as UTF-8 bytes, decoded a chunk at a time as it is read."""
+
+    def __init__(self, stream: BinaryIO, encoding: str) -> None:
         self.stream, self.closed, self._pending = stream, False, b""
-        self._decoder = codecs.getincrementaldecoder(UTF16)("replace")
+        self._decoder = codecs.getincrementaldecoder(encoding)("replace")
 
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes of UTF-8 (all that is left when `size` is negative)."""

@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workdata.core.engine.read.csv_files import read_csv
+from workdata.core.engine.read.csv_files import blank_line, read_csv
 from workdata.core.engine.read.headers import normalise_header
-from workdata.core.engine.read.raw_table import ROW_INDEX, MalformedRow, RawTable, ReadOptions, finish_table
+from workdata.core.engine.read.raw_table import ROW_INDEX, RawTable, ReadOptions, SetAsideRow, finish_table
 from workdata.core.engine.read.sources import open_source
 from workdata.core.errors import MalformedFileError
 
@@ -36,29 +36,30 @@ def read_raw(path: Path, options: ReadOptions | None = None) -> RawTable:
 
 
 def read_jsonl(data: bytes, options: ReadOptions) -> RawTable:
-    """JSON Lines: one object per non-blank line; anything else is a MalformedRow."""
+    """JSON Lines: one object per line; a blank line is dropped and anything else a malformed SetAsideRow."""
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
-    malformed: list[MalformedRow] = []
+    malformed: list[SetAsideRow] = []
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
+            malformed.append(blank_line(number, ""))
             continue
         text = line.decode("utf-8", "backslashreplace")
         try:
             record = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            malformed.append(MalformedRow(number, text, f"not a JSON object: {exc}"))
+            malformed.append(SetAsideRow(number, text, f"not a JSON object: {exc}"))
             continue
         except RecursionError:
             # Nesting deeper than Python's parser goes: bad content on this line, not a crash to retry.
-            malformed.append(MalformedRow(number, text[:2000], "JSON nested too deeply to read"))
+            malformed.append(SetAsideRow(number, text[:2000], "JSON nested too deeply to read"))
             continue
         if not isinstance(record, dict):
-            malformed.append(MalformedRow(number, text, "line is JSON but not an object"))
+            malformed.append(SetAsideRow(number, text, "line is JSON but not an object"))
             continue
         rows.append({normalise_header(str(k)): _json_text(v) for k, v in record.items()})
         numbers.append(number)
-    if not rows and not malformed:
+    if not rows and all(m.dropped for m in malformed):
         raise MalformedFileError("The file holds no JSON rows.")
     frame = pd.DataFrame(rows, index=pd.Index(numbers, name=ROW_INDEX), dtype="str").fillna("")
     return finish_table(frame, malformed)

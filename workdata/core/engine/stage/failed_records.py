@@ -9,12 +9,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workdata.core.engine.read.raw_table import RawTable
+from workdata.core.engine.read.raw_table import RawTable, SetAsideRow
 from workdata.core.engine.stage.raw_json import json_objects, json_strings
 from workdata.core.engine.validate.row_failures import flat, repeated_text
 from workdata.core.outcome import RunContext
 from workdata.core.record_tables import NO_RECORDS, RECORD_SCHEMA, in_record_order
-from workdata.core.records import ErrorType
 from workdata.core.session import iso_utc
 
 
@@ -28,7 +27,7 @@ def build_failed_records(
 ) -> pa.Table:
     """One record per failing row and reason (FAILURE_SCHEMA) and per malformed row, ordered by row, in
     contract column order plus file_hash (RECORD_SCHEMA)."""
-    if not failures.num_rows and not raw.malformed:
+    if not failures.num_rows and not raw.set_aside:
         return NO_RECORDS
     # Built column by column in Arrow and kept so to the database and the CSV: a block's few hundred
     # records would cost pandas' per-operation overhead many times over.
@@ -40,13 +39,14 @@ def build_failed_records(
         **{name: flat(failures[name]) for name in ("error_type", "column", "check", "message")},
         "raw_data": raw_json.take(pa.array(pd.Index(unique).get_indexer(rows))),
     }
+    aside = raw.set_aside
     malformed = {
-        "row_index": pa.array([m.row_index for m in raw.malformed], pa.int64()),
-        "error_type": repeated_text(str(ErrorType.MALFORMED_ROW), len(raw.malformed)),
-        "column": pa.nulls(len(raw.malformed), pa.string()),
-        "check": repeated_text("parse", len(raw.malformed)),
-        "message": pa.array([f"row could not be parsed: {m.reason}" for m in raw.malformed], pa.string()),
-        "raw_data": _raw_lines_as_json([m.raw_line for m in raw.malformed]),
+        "row_index": pa.array([m.row_index for m in aside], pa.int64()),
+        "error_type": pa.array([str(m.error_type) for m in aside], pa.string()),
+        "column": pa.nulls(len(aside), pa.string()),
+        "check": pa.array([m.check for m in aside], pa.string()),
+        "message": pa.array([_set_aside_message(m) for m in aside], pa.string()),
+        "raw_data": _set_aside_json(aside),
     }
     table = pa.table({name: pa.concat_arrays([failed[name], malformed[name]]) for name in failed})
     constants = {
@@ -85,6 +85,26 @@ def raw_rows_as_json(frame: pd.DataFrame, positions: np.ndarray) -> pa.Array:
             for _, r in frame.iloc[positions].iterrows()
         ]
     return pa.array(lines, pa.string())
+
+
+def _set_aside_message(row: SetAsideRow) -> str:
+    return row.reason if row.dropped else f"row could not be parsed: {row.reason}"
+
+
+def _set_aside_json(rows: list[SetAsideRow]) -> pa.Array:
+    # Malformed rows keep their line as read; rows dropped from a parsed table keep their cells.
+    if all(row.cells is None for row in rows):
+        return _raw_lines_as_json([row.raw_line for row in rows])
+    return pa.array(
+        [
+            json.dumps(
+                {"_raw_line": r.raw_line} if r.cells is None else {k: _capped(v) for k, v in r.cells.items()},
+                ensure_ascii=False,
+            )
+            for r in rows
+        ],
+        pa.string(),
+    )
 
 
 def _raw_lines_as_json(lines: list[str]) -> pa.Array:

@@ -27,7 +27,6 @@ class RepeatedKeys:
         self.job = job
         self.tracker, self.path = tracker, folder / "key_candidates.parquet"
         self.rows, self.hashes, self.staged = [], [], []
-        self.sheet: str | None = None
         self._writer: pq.ParquetWriter | None = None
 
     def check(self, raw: RawTable, result: ValidationResult) -> None:
@@ -46,7 +45,6 @@ class RepeatedKeys:
         kept = pa.Table.from_pandas(raw.frame.iloc[np.flatnonzero(maybe)], preserve_index=False)
         self._writer = self._writer or spill_writer(self.path, kept.schema, [])
         spill_write(self._writer, kept.cast(self._writer.schema))
-        self.sheet = raw.sheet
 
     def repeats(self) -> tuple[Iterator[pa.Table], np.ndarray]:
         """The records of candidates whose key an earlier row had (in row order, a part at a time), and
@@ -69,7 +67,7 @@ class RepeatedKeys:
             frame = pa.Table.from_batches([batch]).filter(pa.array(chosen)).to_pandas()
             frame.index = pd.Index(numbers, name=ROW_INDEX)
             failures = duplicate_key_failures(self.job.domain, frame.index)
-            raw = RawTable(frame=frame, sheet=self.sheet)
+            raw = RawTable(frame=frame)
             yield build_failed_records(
                 self.job.domain.name, self.job.key, self.job.file_hash, raw, failures, self.job.run
             )

@@ -3,20 +3,20 @@
 import pyarrow as pa
 
 from workdata.core.engine.read.csv_stream import _grouped, _numbered
-from workdata.core.engine.read.raw_table import MalformedRow
+from workdata.core.engine.read.raw_table import SetAsideRow
 
 
 def test_reported_malformed_rows_leave_the_parsers_list(tmp_path):
-    malformed: list[MalformedRow] = []
+    malformed: list[SetAsideRow] = []
 
     def tables():
         for first in (1, 5, 9):  # the parser skips one row before each block of three
-            malformed.append(MalformedRow(first, "x,y,z", "expected 1 fields, found 3"))
+            malformed.append(SetAsideRow(first, "x,y,z", "expected 1 fields, found 3"))
             yield pa.table({"a": ["1", "2", "3"]})
 
     seen = []
     for raw in _numbered(tables(), malformed, False, ["a"], 1024):
-        seen.append(([m.row_index for m in raw.malformed], raw.frame.index.tolist()))
+        seen.append(([m.row_index for m in raw.set_aside], raw.frame.index.tolist()))
         assert malformed == []  # a long file's bad lines are not all kept until its end
     assert seen == [([1], [2, 3, 4]), ([5], [6, 7, 8]), ([9], [10, 11, 12])]
 

@@ -70,9 +70,9 @@ def test_what_utf16_cannot_decode_is_a_malformed_row(tmp_path):
     path = tmp_path / "broken.csv"
     path.write_bytes(b"\xff\xfe" + "\n".encode("utf-16-le").join(lines))
     for table in (read_raw(path), *iter_csv_chunks(path, IN_BLOCKS)):
-        if table.malformed:
-            assert [m.row_index for m in table.malformed] == [3]
-            assert "undecodable" in table.malformed[0].reason
+        if table.set_aside:
+            assert [m.row_index for m in table.set_aside] == [3]
+            assert "undecodable" in table.set_aside[0].reason
     assert read_raw(path).frame.index.tolist() == [1, 2, 4, 5, 6]
 
 

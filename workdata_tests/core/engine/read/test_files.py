@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from workdata.core.engine.read.csv_files import holds_replacement
 from workdata.core.engine.read.files import read_raw
 from workdata.core.errors import MalformedFileError
+from workdata.core.records import ErrorType
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -22,14 +23,14 @@ def test_csv_rows_keep_source_numbers_around_malformed_rows(tmp_path):
     raw = read_raw(write(tmp_path, "f.csv", data))
     assert list(raw.frame.index) == [1, 3, 5]
     assert raw.frame.loc[3, "a"] == "x\ny"
-    assert [(m.row_index, m.raw_line) for m in raw.malformed] == [(2, "4,5"), (4, "9,10,11,12")]
+    assert [(m.row_index, m.raw_line) for m in raw.set_aside] == [(2, "4,5"), (4, "9,10,11,12")]
     assert raw.rows_total == 5
 
 
 def test_csv_undecodable_bytes_become_malformed_rows_with_the_raw_line(tmp_path):
     raw = read_raw(write(tmp_path, "f.csv", b"a,b\n1,2\n\xff\xfe,3\n4,5\n"))
     assert list(raw.frame.index) == [1, 3]
-    [bad] = raw.malformed
+    [bad] = raw.set_aside
     assert bad.row_index == 2
     assert "\ufffd\ufffd,3" == bad.raw_line
     assert "undecodable" in bad.reason
@@ -38,7 +39,7 @@ def test_csv_undecodable_bytes_become_malformed_rows_with_the_raw_line(tmp_path)
 def test_csv_unbalanced_quote_does_not_crash_and_keeps_the_text(tmp_path):
     raw = read_raw(write(tmp_path, "f.csv", b'a,b\n1,2\n"open,3\n4,5\n'))
     assert list(raw.frame.index) == [1]
-    assert "open" in raw.malformed[0].raw_line and "4,5" in raw.malformed[0].raw_line
+    assert "open" in raw.set_aside[0].raw_line and "4,5" in raw.set_aside[0].raw_line
 
 
 def test_csv_header_is_normalised_and_bom_dropped(tmp_path):
@@ -71,7 +72,12 @@ def test_jsonl_broken_lines_and_non_objects_are_malformed(tmp_path):
     assert list(raw.frame.index) == [1, 6]
     assert raw.frame.loc[1, "a"] == "1"
     assert raw.frame.loc[6, "b"] == ""
-    assert [m.row_index for m in raw.malformed] == [3, 4, 5]
+    assert [(m.row_index, m.error_type) for m in raw.set_aside] == [
+        (2, ErrorType.DROPPED_IN_PIPELINE),  # the blank line: counted and recorded, not data
+        (3, ErrorType.MALFORMED_ROW),
+        (4, ErrorType.MALFORMED_ROW),
+        (5, ErrorType.MALFORMED_ROW),
+    ]
 
 
 def test_parquet_columns_become_text_with_row_numbers(tmp_path):
@@ -85,7 +91,7 @@ def test_parquet_columns_become_text_with_row_numbers(tmp_path):
 def test_a_short_row_with_undecodable_bytes_is_still_captured(tmp_path):
     raw = read_raw(write(tmp_path, "f.csv", b"a,b,c\n1,2,3\n\xff\xfe,x\n4,5,6\n"))
     assert list(raw.frame.index) == [1, 3]
-    [bad] = raw.malformed
+    [bad] = raw.set_aside
     assert bad.row_index == 2 and "undecodable" in bad.reason
 
 

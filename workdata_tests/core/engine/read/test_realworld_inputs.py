@@ -41,7 +41,7 @@ def test_workbook_with_notes_sheet_and_title_row_loads_with_excel_row_numbers(
 ):
     outcome = ingest(settings, store, run, "income_2025-01.xlsx")
     truth = realworld["income_2025-01.xlsx"]
-    assert (outcome.status, outcome.sheet, outcome.rows_total) == (FileStatus.PARTIAL, "明细", 400)
+    assert (outcome.status, outcome.sheets, outcome.rows_total) == (FileStatus.PARTIAL, ("明细",), 400)
     records = store.failed_records(source_file="income_2025-01.xlsx")
     assert sorted(records["row_index"]) == sorted(d.row_index for d in truth.defects)
     # The operator opens the workbook at the reported row and finds the bad value there.
@@ -224,7 +224,7 @@ def test_xls_and_xlsm_workbooks_load_like_xlsx(settings, store, run):
                 sheet.write(r, c, row[name])
     book.save(str(inbox / "income.xls"))
     outcome = ingest(settings, store, run, "income.xls")
-    assert (outcome.status, outcome.sheet, outcome.rows_loaded) == (FileStatus.SUCCESS, "数据", 5)
+    assert (outcome.status, outcome.sheets, outcome.rows_loaded) == (FileStatus.SUCCESS, ("数据",), 5)
     with store.connect() as conn:
         first, months = conn.execute(
             "SELECT min(_row_index), list_distinct(list(report_month)) FROM annuity_income"
@@ -234,4 +234,4 @@ def test_xls_and_xlsm_workbooks_load_like_xlsx(settings, store, run):
     later = make_rows(INCOME.name, 9, "2024-11", 4)
     workbook(inbox / "macro.xlsm", {"Data": [header, *[[row[name] for name in header] for row in later]]})
     macro = ingest(settings, store, run, "macro.xlsm")
-    assert (macro.status, macro.sheet, macro.rows_loaded) == (FileStatus.SUCCESS, "Data", 4)
+    assert (macro.status, macro.sheets, macro.rows_loaded) == (FileStatus.SUCCESS, ("Data",), 4)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from workdata.core.engine.read.raw_table import MalformedRow, RawTable
+from workdata.core.engine.read.raw_table import RawTable, SetAsideRow
 from workdata.core.engine.stage.failed_records import (
     MAX_RAW_CHARS,
     _capped,
@@ -45,8 +45,8 @@ def test_a_frame_that_is_not_text_and_repeated_names_still_give_json():
 
 def test_malformed_lines_are_stored_as_json_dumps_writes_them():
     lines = ['a,"b,c', "tab\there", "x" * (MAX_RAW_CHARS + 1), "é€"]
-    malformed = [MalformedRow(row_index=n + 2, raw_line=line, reason="r") for n, line in enumerate(lines)]
-    raw = RawTable(frame=pd.DataFrame({"a": pd.Series([], dtype="str")}), malformed=malformed)
+    malformed = [SetAsideRow(row_index=n + 2, raw_line=line, reason="r") for n, line in enumerate(lines)]
+    raw = RawTable(frame=pd.DataFrame({"a": pd.Series([], dtype="str")}), set_aside=malformed)
     records = build_failed_records(
         "d", "f.csv", "h", raw, empty_failures(), RunContext("etl_20241130_101500_000001")
     )
