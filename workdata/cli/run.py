@@ -16,6 +16,7 @@ from workdata.cli.render import print_ignored, print_summary
 from workdata.core.domain import Domain
 from workdata.core.inbox.planning import Plannable, RunPlan, discover_pending, plan_runs
 from workdata.core.operations.run_summary import summarize
+from workdata.core.records import ErrorType
 from workdata.core.session import new_session_id
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.failure_csv_repair import recover_failure_logs
@@ -167,5 +168,8 @@ def _top_reason(store: Store, session_id: str, row) -> str:
     if row.status in ("FAILED", "SKIPPED") or not row.rows_failed:
         return row.user_message if isinstance(row.user_message, str) else ""
     records = store.failed_records(session_id=session_id, domain=row.domain, source_file=row.file_path)
+    records = records[records["error_type"] != ErrorType.DROPPED_IN_PIPELINE]  # not data, no failure
+    if records.empty:
+        return ""
     top = records.groupby(["error_type", "column", "check"], dropna=False).size().idxmax()
     return " ".join(str(part) for part in top if part == part and part is not None)

@@ -52,6 +52,12 @@ def _constant_text(value: str | None, count: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(count, np.int32)), pa.array([value], pa.string()))
 
 
+def row_label(row_index: int) -> str:
+    """A row as an operator finds it: "row 34", or "row 24 of data sheet 2" in a workbook's later sheet."""
+    sheet, row = divmod(int(row_index), SHEET_ROWS)
+    return f"row {row}" + (f" of data sheet {sheet + 1}" if sheet else "")
+
+
 def _sheet_names(row_index: pa.ChunkedArray, sheets: tuple[str, ...]) -> pa.Array:
     """Each row's sheet from its number (k * SHEET_ROWS + Excel row on the k-th data sheet)."""
     if not sheets:

@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workdata.core.lineage import row_label
 from workdata.core.records import FAILED_RECORD_COLUMNS
 
 _ORDER = [("row_index", "ascending"), ("error_type", "ascending"), ("column", "ascending")]
@@ -54,5 +55,5 @@ def most_frequent(counts: Counter[str], limit: int = 5) -> tuple[tuple[str, int]
 
 
 def failure_line(row_index: int, message: str) -> str:
-    """One failure as the outcome quotes it: "row N: message"."""
-    return f"row {row_index}: {message}"
+    """One failure as the outcome quotes it: "row N: message" (a later data sheet's row by sheet)."""
+    return f"{row_label(row_index)}: {message}"

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workdata.core.arrow import spill_batches, spill_write, spill_writer
@@ -22,7 +23,9 @@ from workdata.core.record_tables import (
     reason_counts,
     records_from_frame,
 )
+from workdata.core.records import ErrorType
 
+_DROPPED = str(ErrorType.DROPPED_IN_PIPELINE)
 _UNREPEATED = ("raw_data", "message", "row_index", "attempt")  # no dictionary: their values rarely repeat
 
 
@@ -81,10 +84,13 @@ class FailedRecords:
         if not table.num_rows:
             return
         self.num_rows += table.num_rows
-        self._counts.update(reason_counts(table))
-        top = table.slice(0, 1).to_pylist()[0]  # plain values: a slice would keep the block's buffers
-        first = (top["row_index"], str(top["error_type"]), str(top["column"]), str(top["message"]))
-        self._first = first if self._first is None else min(self._first, first)
+        # Rows dropped on purpose are recorded but are no failure: they give no reason and no first failure.
+        judged = table.filter(pc.not_equal(table["error_type"], _DROPPED))
+        self._counts.update(reason_counts(judged))
+        if judged.num_rows:
+            top = judged.slice(0, 1).to_pylist()[0]  # plain values: a slice would keep the block's buffers
+            first = (top["row_index"], str(top["error_type"]), str(top["column"]), str(top["message"]))
+            self._first = first if self._first is None else min(self._first, first)
         if self._spill is None:
             self._kept.append(table)
             if late:  # held in memory, records are put back in row order once, when read

@@ -27,6 +27,8 @@ class ReaderConfig(dg.Config):
     stream_over_mb: float | None = None
     stream_block_mb: float | None = None
     stream_batch_rows: int | None = None
+    total_markers: list[str] | None = None
+    encodings: list[str] | None = None
 
 
 class PolicyConfig(dg.Config):

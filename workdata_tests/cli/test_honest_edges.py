@@ -74,6 +74,11 @@ def test_status_and_failures_list_show_the_dead_letter(home_env, dead_letter_run
             "unknown key 'max_bad_row_ration'; allowed keys: mode, warn_bad_row_ratio, max_bad_row_ratio",
         ),
         ("WORKDATA_POLICIES", '{"annuity_income": {"mode": "strict"}}', "'permissive' or 'failfast'"),
+        (
+            "WORKDATA_POLICIES",
+            '{"annuity_income": {"read": {"encodings": ["klingon"]}}}',
+            "read.encodings is not allowed: 'klingon' is not a text encoding Python knows (e.g. utf-8, gb18030",
+        ),
         ("WORKDATA_RETRY", '{"max_attempts": 0}', "WORKDATA_RETRY.max_attempts is not allowed (given 0)"),
         ("WORKDATA_RETRY", '{"max_attempt": 3}', "unknown key 'max_attempt'"),
     ],

@@ -12,7 +12,7 @@ from workdata.core.ingest_context import Ingest
 from workdata.core.operations.invariants import reconciliation_violations, unrecorded_failures
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
-from workdata.core.records import FileStatus
+from workdata.core.records import ErrorType, FileStatus
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.duckdb_connection import duckdb_connector
 from workdata.core.storage.failure_csv import read_failures
@@ -96,7 +96,11 @@ def test_every_planted_defect_is_captured_with_type_row_and_raw_data(ingested, s
             if d.error_type == "MALFORMED_ROW":
                 assert raw["_raw_line"]
         assert set(mine["row_index"]) == {d.row_index for d in f.defects}, "false positives"
-        assert ingested[(f.domain, f.key)].rows_failed == len({d.row_index for d in f.defects})
+        dropped = {d.row_index for d in f.defects if d.error_type == ErrorType.DROPPED_IN_PIPELINE}
+        outcome = ingested[(f.domain, f.key)]
+        assert outcome.rows_failed == len({d.row_index for d in f.defects} - dropped)
+        assert outcome.rows_dropped == len(dropped)
+        assert outcome.rows_total == outcome.rows_loaded + outcome.rows_failed + outcome.rows_dropped
 
 
 def test_every_defect_class_is_planted_and_found(ingested, store, demo):
