@@ -60,7 +60,9 @@ def show_status(
         console.print("No finished runs recorded yet; run `workdata run` or start the sensors.")
         return 0
     # Fits an 80-column terminal: run over session, counts in words; names fold (--json has every field).
-    table = Table(title="Latest runs", caption="rows: loaded, rejected and dropped as not data by the run", expand=True)
+    table = Table(
+        title="Latest runs", caption="rows: loaded, rejected and dropped as not data by the run", expand=True
+    )
     table.add_column("finished", no_wrap=True)
     table.add_column("run / session", ratio=1, min_width=10, overflow="fold")
     table.add_column("outcome", no_wrap=True)

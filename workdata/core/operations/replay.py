@@ -12,7 +12,7 @@ import pandas as pd
 from workdata.core.domain import Domain
 from workdata.core.engine.read.raw_table import ROW_INDEX
 from workdata.core.engine.validate.validator import validate
-from workdata.core.lineage import with_lineage
+from workdata.core.lineage import SHEET_ROWS, with_lineage
 from workdata.core.session import utc_now
 from workdata.core.storage.schema import quote_identifier
 from workdata.core.storage.store import Store
@@ -22,7 +22,8 @@ SELECT f.source_file, f.session_id, f.file_hash, f.row_index, min(f.raw_data) AS
 FROM failed_records f JOIN file_state s
   ON s.domain = f.domain AND s.file_path = f.source_file AND s.session_id = f.session_id
  AND s.file_hash = f.file_hash
-WHERE f.domain = ? AND f.replayed_at IS NULL AND f.error_type <> 'MALFORMED_ROW'
+WHERE f.domain = ? AND f.replayed_at IS NULL
+  AND f.error_type NOT IN ('MALFORMED_ROW', 'DROPPED_IN_PIPELINE')
   AND s.status IN ('SUCCESS', 'PARTIAL') {extra}
 GROUP BY f.source_file, f.session_id, f.file_hash, f.row_index ORDER BY f.source_file, f.row_index
 """
@@ -73,7 +74,8 @@ def _replay_file(
         try:
             good = _without_loaded_keys(conn, table, domain, file_path, good)
             if len(good):
-                conn.insert_arrow(table, with_lineage(good, file_path, file_hash, run_id))
+                lineage = with_lineage(good, file_path, file_hash, run_id, _sheets(raw))
+                conn.insert_arrow(table, lineage)
                 _mark_replayed(conn, domain.name, file_path, session_id, list(good.index))
             conn.execute("COMMIT")
         except BaseException:
@@ -96,6 +98,14 @@ def _without_loaded_keys(
     return candidates[(clash["_merge"] == "left_only").to_numpy()]
 
 
+def _sheets(raw: pd.DataFrame) -> tuple[str, ...]:
+    # A workbook's rows carry their sheet in their raw data (its k-th data sheet's rows from k * SHEET_ROWS).
+    if "_sheet" not in raw:
+        return ()
+    names = dict(zip(raw.index // SHEET_ROWS, raw["_sheet"], strict=True))
+    return tuple(names.get(k, "") for k in range(max(names) + 1)) if names else ()
+
+
 def _mark_replayed(conn, domain: str, file_path: str, session_id: str, row_indices: list[int]) -> None:
     placeholders = ", ".join("?" * len(row_indices))
     conn.execute(
@@ -105,7 +115,7 @@ def _mark_replayed(conn, domain: str, file_path: str, session_id: str, row_indic
     )
     remaining = conn.execute(
         "SELECT count(DISTINCT row_index) FROM failed_records WHERE domain = ? AND source_file = ? "
-        "AND session_id = ? AND replayed_at IS NULL",
+        "AND session_id = ? AND replayed_at IS NULL AND error_type <> 'DROPPED_IN_PIPELINE'",
         [domain, file_path, session_id],
     ).fetchone()[0]
     conn.execute(

@@ -10,6 +10,7 @@ from workdata.core.operations.invariants import reconciliation_violations
 from workdata.core.operations.replay import replay
 from workdata.core.operations.verify import verify
 from workdata.core.pipeline import process_file
+from workdata.demo.business_files import write_small_totals_csv
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.pg import BACKENDS
@@ -86,3 +87,32 @@ def test_verify_passes_then_lists_each_broken_invariant(loaded, store, settings)
     assert "is in the warehouse 2 times" in text  # idempotence
     assert "breaks the retry cap" in text
     assert "unseen.csv: in the inbox but not in the ledger" in text
+
+
+def test_replay_leaves_dropped_rows_alone_and_a_file_fixed_whole_becomes_success(
+    settings, store, run, tmp_path
+):
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    for name in ("plans", "companies"):
+        shutil.copyfile(
+            str(resources.files("workdata.domains") / "reference" / f"{name}.csv"), refs / f"{name}.csv"
+        )
+    path = settings.inbox_dir / DOMAIN.name / "small.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_small_totals_csv(path, 11)  # one unknown plan (row 3) and a 合计 row (row 5)
+    ingest = Ingest(store, run, settings.failure_log_path(run.session_id), reference_dir=refs)
+    outcome = process_file(DOMAIN, path, "small.csv", ingest)
+    assert (outcome.rows_failed, outcome.rows_dropped) == (1, 1)
+    with (refs / "plans.csv").open("a") as handle:
+        handle.write("P9999,Plan 99 New,enterprise_annuity\n")
+    [result] = replay(store, DOMAIN, refs, "replay-1")
+    assert (result.candidates, result.loaded) == (1, 1)  # the totals row is no candidate
+    state = store.get_state(DOMAIN.name, "small.csv")
+    assert (state["status"], state["rows_loaded"], state["rows_failed"], state["rows_dropped"]) == (
+        "SUCCESS",
+        4,
+        0,
+        1,
+    )
+    assert reconciliation_violations(store) == []

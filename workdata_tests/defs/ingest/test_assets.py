@@ -120,3 +120,31 @@ def test_clean_run_passes_both_checks(defs, instance, demo):
     result = run_domain(defs, instance, keys)
     assert result.success
     assert all(e.passed for e in check_evaluations(result).values())
+
+
+def test_business_files_report_sheets_dropped_rows_and_encoding_on_their_partitions(
+    defs, instance, demo, store
+):
+    income = "annuity_income"
+    keys = ["income_2025-04_monthly.xlsx", "income_2025-06_small.csv", "income_2025-07_gbk.csv"]
+    instance.add_dynamic_partitions(FILE_PARTITIONS[income].name, keys)
+    plan = RunPlan(income, tuple(keys), tuple("-" for _ in keys))
+    result = defs.resolve_job_def(job_name(income)).execute_in_process(
+        instance=instance, tags=run_tags(plan, SESSION), raise_on_error=False
+    )
+    assert result.success
+
+    def metadata(key):
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(income), asset_partitions=[key]), limit=1
+        ).records
+        return {name: value.value for name, value in records[0].asset_materialization.metadata.items()}
+
+    book, small, gbk = (metadata(key) for key in keys)
+    assert (book["status"], book["rows_loaded"], book["rows_dropped"]) == ("SUCCESS", 50, 2)
+    assert book["sheets"] == "2025年4月, 2025年5月"
+    assert "说明: not read, its header names none of the domain's columns" in book["sheets_skipped"]
+    assert (small["status"], small["rows_failed"], small["rows_dropped"]) == ("PARTIAL", 1, 1)
+    assert small["failed_ratio"] == 0.25  # 1 bad row of the 4 judged; the totals row is not data
+    assert (gbk["encoding"], gbk["rows_dropped"]) == ("gb18030", 3)
+    assert reconciliation_violations(store) == []

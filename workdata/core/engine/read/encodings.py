@@ -18,6 +18,7 @@ _REPLACEMENT = "\ufffd"
 _CHUNK = 1 << 20
 _ASCII = bytes(range(128))
 JUDGED_BYTES = 8 << 20  # bytes that are not UTF-8 are judged on the file's first 8 MB
+MIN_EVIDENCE = 4  # non-ASCII characters another encoding must read before it is believed
 
 
 def encoding_of(head: bytes) -> str:
@@ -43,9 +44,11 @@ def choose_encoding(
 
 
 def fallback_encoding(sample: bytes, allowed: Iterable[str]) -> str:
-    """The encoding of bytes that are not valid UTF-8: the allowed one that decodes `sample` with the
-    fewest errors, or UTF-8 (its damaged rows set aside) when UTF-8 is allowed and the bytes read as UTF-8
-    with a few broken sequences (more valid multi-byte characters than broken ones)."""
+    """The encoding of bytes that are not valid UTF-8: the first allowed one that reads `sample` as text
+    (at least MIN_EVIDENCE non-ASCII characters, under 1% of them undecodable), else UTF-8, whose damaged
+    rows are then set aside. Bytes that read as UTF-8 with a few broken sequences (more valid multi-byte
+    characters than broken ones) stay UTF-8 first; so do stray bytes in ASCII text, which another
+    encoding might decode into something (a wrong character loaded is worse than a row set aside)."""
     allowed = list(allowed)
     if b"\x00" in sample:
         return UTF8  # binary, not text in any encoding tried here: read as UTF-8 it fails plainly
@@ -55,18 +58,19 @@ def fallback_encoding(sample: bytes, allowed: Iterable[str]) -> str:
     ascii_bytes = len(sample) - len(sample.translate(None, _ASCII))  # each decodes to one character
     if UTF8 in allowed and len(as_utf8) - ascii_bytes - broken >= broken:
         return UTF8
-    best, fewest = (UTF8, broken) if UTF8 in allowed or not others else (others[0], None)
     for name in others:
-        errors = _errors(sample, name)
-        if fewest is None or errors < fewest:
-            best, fewest = name, errors
-    return best
+        characters, errors = _decoded(sample, name, ascii_bytes)
+        if characters >= MIN_EVIDENCE and errors * 100 <= characters:
+            return name
+    return UTF8 if UTF8 in allowed or not others else others[0]
 
 
-def _errors(sample: bytes, encoding: str) -> int:
-    # A final multi-byte sequence cut by the sample's end is not an error.
-    decoder = codecs.getincrementaldecoder(encoding)("replace")
-    return decoder.decode(sample, final=False).count(_REPLACEMENT)
+def _decoded(sample: bytes, encoding: str, ascii_bytes: int) -> tuple[int, int]:
+    """(non-ASCII characters, undecodable sequences) of `sample` read in `encoding`; a last multi-byte
+    sequence cut by the sample's end is not an error."""
+    text = codecs.getincrementaldecoder(encoding)("replace").decode(sample, final=False)
+    errors = text.count(_REPLACEMENT)
+    return len(text) - ascii_bytes - errors, errors
 
 
 def as_utf8(data: bytes, encoding: str) -> bytes:

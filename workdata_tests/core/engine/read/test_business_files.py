@@ -218,3 +218,8 @@ def test_the_encoding_is_chosen_among_the_allowed_ones():
     assert text_encoding(b"a,b\n1,2\n", ("utf-8", "gb18030")) == ("utf-8", True)
     assert text_encoding(chinese, ("utf-8",)) == ("utf-8", False)  # not allowed: its rows are marked
     assert fallback_encoding(b"\x89PNG\r\n\x1a\n\x00\x00", ("utf-8", "gb18030")) == "utf-8"  # binary
+    # Stray bytes in ASCII text stay UTF-8 (their rows MALFORMED), though GB18030 would decode some of
+    # them into characters: a wrong character loaded is worse than a row set aside.
+    stray = b"a,b\n" + b"x,1\n" * 50 + b"caf\xe9s,2\n" + b"P1,\xff\xfe\xfa\n" * 20
+    assert fallback_encoding(stray, ("utf-8", "utf-16", "gb18030")) == "utf-8"
+    assert fallback_encoding(b"a,b\ncaf\xe9s,1\n", ("utf-8", "gb18030")) == "utf-8"
