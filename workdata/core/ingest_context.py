@@ -12,7 +12,7 @@ from workdata.core.policy import DomainPolicy
 from workdata.core.retry_schedule import RetrySchedule
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.circuit import CircuitBreakers, circuit_breakers
-from workdata.core.storage.claims import FileClaims
+from workdata.core.storage.claims import Claims, FileClaims, ServerClaims
 from workdata.core.storage.store import Store
 
 WAREHOUSE = "warehouse"
@@ -33,7 +33,7 @@ class Ingest:
     # Ledger rows fetched for a chunk of claimed files at once (Store.get_states); each used once, dropped.
     states: dict[str, dict | None] = field(default_factory=dict)
     # Claims of one ingestion per file at a time across processes (None: this process is alone).
-    claims: FileClaims | None = None
+    claims: Claims | None = None
     # A run an operator or the retry sensor asked to retry: FAILED files are attempted even before their
     # backoff is due (other runs skip a file whose same content already failed and is not due).
     retrying: bool = False
@@ -57,6 +57,7 @@ def ingest_for(
         reference_dir=settings.reference_dir,
         quarantine_dir=settings.quarantine_dir,
         breakers=circuit_breakers(settings),
-        claims=FileClaims(settings.claims_dir),
+        # On a PostgreSQL store, processes on other machines ingest too: claims live on its server.
+        claims=ServerClaims(store.connect) if settings.store_url else FileClaims(settings.claims_dir),
         retrying=retrying,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from pydantic import ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from workdata.core.policy import DomainPolicy, ReaderSettings
@@ -34,6 +34,8 @@ class WorkdataSettings(BaseSettings):
     retry: RetrySchedule = RetrySchedule()
     circuit_threshold: int = 3
     circuit_cooldown_seconds: float = 300.0
+    # redis://host:6379/0: circuit breakers shared by every machine of a deployment (else a file in home).
+    circuits_url: str | None = Field(None, pattern=r"^rediss?://")
     skip_failed: bool = False  # for every domain: skip files whose content is known bad
     # The inbox sensor leaves files modified in the last N seconds for a later tick (still being written).
     settle_seconds: float = 5.0

@@ -71,6 +71,7 @@ class WorkdataResource(dg.ConfigurableResource):
     retry: RetryConfig = RetryConfig()
     circuit_threshold: int = 3
     circuit_cooldown_seconds: float = 300.0
+    circuits_url: str | None = None
     policies: dict[str, PolicyConfig] = {}
 
     def settings(self) -> WorkdataSettings:
@@ -108,7 +109,7 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             inbox_dir=str(settings.inbox_dir),
             logs_dir=str(settings.logs_dir),
             duckdb_path=str(settings.duckdb_path),
-            store_url=_store_url_config(settings.store_url),
+            store_url=_secret_config(settings.store_url, "WORKDATA_STORE_URL"),
             reference_dir=str(settings.reference_dir) if settings.reference_dir else None,
             quarantine_dir=str(settings.quarantine_dir),
             run_batch_size=settings.run_batch_size,
@@ -118,6 +119,7 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
             retry=RetryConfig(**settings.retry.model_dump()),
             circuit_threshold=settings.circuit_threshold,
             circuit_cooldown_seconds=settings.circuit_cooldown_seconds,
+            circuits_url=_secret_config(settings.circuits_url, "WORKDATA_CIRCUITS_URL"),
             policies={
                 domain: PolicyConfig(**policy.model_dump(mode="json"))
                 for domain, policy in settings.policies.items()
@@ -127,10 +129,10 @@ def build_resources(settings: WorkdataSettings) -> dict[str, dg.ConfigurableReso
     }
 
 
-def _store_url_config(url: str | None) -> str | dg.EnvVar | None:
-    # From the environment it stays an EnvVar, so the password never shows in the UI's resource config.
-    if url and os.environ.get("WORKDATA_STORE_URL") == url:
-        return dg.EnvVar("WORKDATA_STORE_URL")
+def _secret_config(url: str | None, variable: str) -> str | dg.EnvVar | None:
+    # From the environment it stays an EnvVar, so a password never shows in the UI's resource config.
+    if url and os.environ.get(variable) == url:
+        return dg.EnvVar(variable)
     return url
 
 

@@ -146,9 +146,11 @@ def test_a_crashing_rule_is_unknown_and_retryable_never_a_silent_pass(settings, 
 def test_open_circuit_means_not_attempted_and_retry_at_the_probe_time(settings, store, run):
     from datetime import timedelta
 
-    from workdata.core.storage.circuit import CircuitBreakers
+    from workdata.core.storage.circuit import CircuitBreakers, FileCircuitState
 
-    breakers = CircuitBreakers(settings.home / "circuits.json", threshold=1, cooldown=timedelta(minutes=10))
+    breakers = CircuitBreakers(
+        FileCircuitState(settings.home / "circuits.json"), threshold=1, cooldown=timedelta(minutes=10)
+    )
     breakers.record("reference:plans", ok=False)
     path = clean_file(settings)
     ingest = Ingest(store, run, settings.failure_log_path(run.session_id), breakers=breakers)

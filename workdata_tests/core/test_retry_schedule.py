@@ -1,11 +1,20 @@
 import random
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from workdata.core.retry_schedule import RetrySchedule
-from workdata.core.storage.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreakers
+from workdata.core.storage.circuit import (
+    CLOSED,
+    HALF_OPEN,
+    OPEN,
+    CircuitBreakers,
+    FileCircuitState,
+    RedisCircuitState,
+)
 from workdata.core.transient import retrying
+from workdata_tests.brokers import REDIS_URL, require_redis
 
 NOW = datetime(2024, 11, 30, tzinfo=UTC)
 
@@ -39,8 +48,19 @@ def test_in_run_retries_retry_transient_faults_only():
     assert len(calls) == 1
 
 
-def test_breaker_opens_after_threshold_and_one_probe_decides(tmp_path):
-    breakers = CircuitBreakers(tmp_path / "c.json", threshold=2, cooldown=timedelta(minutes=5))
+@pytest.fixture(params=["file", "redis"])
+def circuit_state(request, tmp_path):
+    """Where breakers persist: a file (one machine) or Redis (every machine of a deployment)."""
+    if request.param == "file":
+        return lambda: FileCircuitState(tmp_path / "c.json")
+    require_redis()
+    key = f"workdata:test:{uuid.uuid4().hex}"
+    request.addfinalizer(lambda: RedisCircuitState(REDIS_URL, key).client.delete(key))
+    return lambda: RedisCircuitState(REDIS_URL, key)
+
+
+def test_breaker_opens_after_threshold_and_one_probe_decides(circuit_state):
+    breakers = CircuitBreakers(circuit_state(), threshold=2, cooldown=timedelta(minutes=5))
     assert breakers.blocked_until("warehouse", NOW) is None
     breakers.record("warehouse", ok=False, now=NOW)
     assert breakers.states()["warehouse"].state == CLOSED
@@ -58,4 +78,4 @@ def test_breaker_opens_after_threshold_and_one_probe_decides(tmp_path):
     breakers.record("warehouse", ok=True, now=probe_time)
     assert breakers.states()["warehouse"].state == CLOSED
     # Persisted: a new object (another process) sees the same state.
-    assert CircuitBreakers(tmp_path / "c.json").states()["warehouse"].failures == 0
+    assert CircuitBreakers(circuit_state()).states()["warehouse"].failures == 0

@@ -1,12 +1,16 @@
-"""Circuit breakers per dependency, persisted in a JSON file (usable even when the warehouse is down)."""
+"""Circuit breakers per dependency, kept outside the warehouse (so they work while it is down): in a JSON
+file for the processes of one machine, or in Redis for a deployment over several."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from filelock import FileLock
 
@@ -46,27 +50,85 @@ class Circuit:
         return f"open until {until}"
 
 
-class CircuitBreakers:
-    """Open after `threshold` consecutive failures; after `cooldown`, one probe decides (half-open)."""
+class CircuitState(Protocol):
+    """Where the breakers' state is kept; every process that calls the dependencies must share it."""
 
-    def __init__(self, path: Path, threshold: int = 3, cooldown: timedelta = timedelta(minutes=5)) -> None:
+    def locked(self) -> AbstractContextManager[object]:
+        """Hold the state against other processes while it is read and written."""
+
+    def read(self) -> dict[str, Circuit]:
+        """Every known circuit."""
+
+    def write(self, circuits: dict[str, Circuit]) -> None:
+        """Replace every circuit."""
+
+
+class FileCircuitState:
+    """A JSON file under a file lock: the processes of one machine (it survives a broken warehouse)."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.threshold = threshold
-        self.cooldown = cooldown
 
-    def _lock(self) -> FileLock:
+    def locked(self) -> FileLock:
+        """The file's lock."""
         return FileLock(str(self.path.with_name(f".{self.path.name}.lock")), timeout=30)
 
-    def _read(self) -> dict[str, Circuit]:
+    def read(self) -> dict[str, Circuit]:
+        """Every known circuit."""
         if not self.path.exists():
             return {}
         return {k: Circuit(**v) for k, v in json.loads(self.path.read_text() or "{}").items()}
 
-    def _write(self, circuits: dict[str, Circuit]) -> None:
+    def write(self, circuits: dict[str, Circuit]) -> None:
+        """Replace every circuit (written aside, then moved into place)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps({k: asdict(v) for k, v in circuits.items()}, indent=1))
         os.replace(temporary, self.path)
+
+
+class RedisCircuitState:
+    """One Redis key under a Redis lock: every machine of a deployment sees the same breakers, and they
+    survive a broken warehouse (Redis is not the store)."""
+
+    def __init__(self, url: str, key: str) -> None:
+        import redis  # only a deployment that shares breakers through Redis needs the client
+
+        self.client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
+        self.key = key
+
+    def locked(self) -> AbstractContextManager[object]:
+        """A lock held in Redis (it expires if its holder dies before releasing it)."""
+        return self.client.lock(f"{self.key}:lock", timeout=30, blocking_timeout=30)
+
+    def read(self) -> dict[str, Circuit]:
+        """Every known circuit."""
+        raw = self.client.get(self.key)
+        return {k: Circuit(**v) for k, v in json.loads(raw or "{}").items()}
+
+    def write(self, circuits: dict[str, Circuit]) -> None:
+        """Replace every circuit."""
+        self.client.set(self.key, json.dumps({k: asdict(v) for k, v in circuits.items()}))
+
+
+class CircuitBreakers:
+    """Open after `threshold` consecutive failures; after `cooldown`, one probe decides (half-open)."""
+
+    def __init__(
+        self, state: CircuitState, threshold: int = 3, cooldown: timedelta = timedelta(minutes=5)
+    ) -> None:
+        self.state = state
+        self.threshold = threshold
+        self.cooldown = cooldown
+
+    def _lock(self) -> AbstractContextManager[object]:
+        return self.state.locked()
+
+    def _read(self) -> dict[str, Circuit]:
+        return self.state.read()
+
+    def _write(self, circuits: dict[str, Circuit]) -> None:
+        self.state.write(circuits)
 
     def states(self) -> dict[str, Circuit]:
         """Every known circuit."""
@@ -149,9 +211,15 @@ class CircuitBreakers:
 
 
 def circuit_breakers(settings: WorkdataSettings) -> CircuitBreakers:
-    """The circuit breakers configured by `settings`."""
+    """The circuit breakers configured by `settings`: in Redis when `circuits_url` names it (shared by
+    every machine of the deployment), else in a file under the home."""
+    if settings.circuits_url:
+        # One key per store: every machine writing the same store shares its breakers.
+        store = settings.store_url or str(settings.duckdb_path)
+        key = "workdata:circuits:" + hashlib.sha256(store.encode()).hexdigest()[:16]
+        state: CircuitState = RedisCircuitState(settings.circuits_url, key)
+    else:
+        state = FileCircuitState(settings.circuits_path)
     return CircuitBreakers(
-        settings.circuits_path,
-        settings.circuit_threshold,
-        timedelta(seconds=settings.circuit_cooldown_seconds),
+        state, settings.circuit_threshold, timedelta(seconds=settings.circuit_cooldown_seconds)
     )
