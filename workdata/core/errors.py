@@ -124,6 +124,19 @@ class RuleCrashedError(TransientError):
         )
 
 
+class RunStoppedError(TransientError):
+    """The run that was to ingest the file died before it did (its process or worker was killed)."""
+
+    category = ErrorCategory.UNKNOWN
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "The run stopped before this file was processed (its process died); it will be retried.",
+            stage=Stage.DISCOVER,
+            detail=detail,
+        )
+
+
 class VanishedFileError(TerminalError):
     """The file was renamed or deleted while it was read: nothing to retry; back in the inbox, it is new."""
 

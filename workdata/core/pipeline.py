@@ -12,6 +12,7 @@ from workdata.core.domain import Domain
 from workdata.core.engine.staging import stage
 from workdata.core.errors import (
     DependencyOpenError,
+    RunStoppedError,
     UnreadableFileError,
     UnsafePathError,
     VanishedFileError,
@@ -57,6 +58,36 @@ def process_files(
             yield from _process_claimed(domain, list(held), inbox_dir, ingest)
         finally:
             release(held)
+
+
+def record_unreached(
+    domain: Domain, keys: Iterable[str], inbox_dir: Path, ingest: Ingest, run_id: str
+) -> list[FileOutcome]:
+    """Files the finished run `run_id` was to ingest and never reached (its process died first) become
+    FAILED and retryable, one attempt counted (a file that keeps killing its runs ends as a dead letter),
+    so the retry sensor takes them again. A file another run holds, whose current content the ledger has
+    settled (loaded, skipped or failed for good), or that left the inbox is left alone."""
+    recorded: list[FileOutcome] = []
+    for chunk in _chunks(keys, GROUP_FILES):
+        held, _ = ingest.claims.take(domain.name, chunk) if ingest.claims else (dict.fromkeys(chunk), [])
+        try:
+            states = ingest.store.get_states(domain.name, list(held))
+            for key in held:
+                path = inbox_dir / domain.name / key
+                if not path.is_file():
+                    continue
+                job = _job(domain, key, path, ingest).hashed(file_sha256(path), states.get(key))
+                state = job.state or {}
+                # Settled content stays as it is; a retryable failure the dead run was retrying counts
+                # the attempt (else a file that kills every run it is in would be retried for ever).
+                if state.get("file_hash") == job.file_hash and not state.get("retryable"):
+                    if state.get("status") not in (FileStatus.IN_PROGRESS, FileStatus.PENDING):
+                        continue
+                stopped = RunStoppedError(detail=f"run {run_id} ended before it reached the file")
+                recorded.append(record_failure(job, stopped, Stage.DISCOVER, ingest))
+        finally:
+            release(held)
+    return recorded
 
 
 def _chunks(keys: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from workdata.app import open_store
-from workdata.core.ingest_context import Ingest
+from workdata.core.ingest_context import Ingest, ingest_for
 from workdata.core.operations.invariants import reconciliation_violations, unrecorded_failures
 from workdata.core.outcome import RunContext
-from workdata.core.pipeline import process_file
+from workdata.core.pipeline import process_file, record_unreached
 from workdata.core.records import ErrorType, FileStatus
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.duckdb_connection import duckdb_connector
@@ -184,3 +184,37 @@ def test_a_date_outside_the_supported_range_fails_its_row_not_the_file(tmp_path)
     assert (outcome.status, outcome.rows_loaded, outcome.rows_failed) == (FileStatus.PARTIAL, 8, 2)
     failed = store.failed_records(source_file="perf_dates.csv")
     assert set(failed["column"]) == {"report_month"}
+
+
+def test_files_a_dead_run_never_reached_are_failed_and_retryable_with_the_attempt_counted(tmp_path):
+    home = tmp_path / "wd"
+    settings = WorkdataSettings(home=home, logs_dir=home / "logs")
+    store = open_store(settings)
+    domain = DOMAINS["annuity_income"]
+    for n, key in enumerate(["done.csv", "never.csv", "retrying.csv"]):
+        write_csv(settings.inbox_dir / domain.name / key, make_rows(domain.name, n, f"2020-0{n + 1}", 5))
+    run = RunContext(session_id="etl_20241130_101500_abc123", run_id="dead-run")
+    ingest = ingest_for(settings, domain, store, run)
+    assert (
+        process_file(domain, settings.inbox_dir / domain.name / "done.csv", "done.csv", ingest).status
+        == "SUCCESS"
+    )
+
+    recorded = record_unreached(domain, ["done.csv", "never.csv"], settings.inbox_dir, ingest, "dead-run")
+    assert [o.file_path for o in recorded] == ["never.csv"]  # a loaded file is left as it is
+    never = store.get_state(domain.name, "never.csv")
+    assert (never["status"], never["retryable"], never["attempts"]) == ("FAILED", True, 1)
+    assert "run stopped before this file was processed" in never["user_message"]
+
+    # A run retrying it died too: one more attempt, so a file that kills its runs ends as a dead letter.
+    again = record_unreached(domain, ["never.csv"], settings.inbox_dir, ingest, "dead-run-2")
+    assert store.get_state(domain.name, "never.csv")["attempts"] == 2 and again[0].retryable
+
+    # A file another run holds is left to it.
+    held, _ = ingest.claims.take(domain.name, ["retrying.csv"])
+    try:
+        assert record_unreached(domain, ["retrying.csv"], settings.inbox_dir, ingest, "dead-run") == []
+    finally:
+        for claim in held.values():
+            claim.release()
+    assert store.get_state(domain.name, "retrying.csv") is None

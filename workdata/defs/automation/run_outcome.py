@@ -10,12 +10,17 @@ import dagster as dg
 from dagster._core.events import EngineEventData
 
 from workdata.core.faults import checkpoint
+from workdata.core.ingest_context import ingest_for
 from workdata.core.operations.run_summary import RunSummary, summarize, summary_line, summary_markdown
+from workdata.core.outcome import RunContext
+from workdata.core.pipeline import record_unreached
+from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.ledger_reads import attempts_for_run, save_run_summary
 from workdata.core.storage.store import Store
 from workdata.defs.ingest.jobs import domain_of_run
 from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata.defs.ingest.session import session_id_of_run
+from workdata.domains import DOMAINS
 
 OUTCOME_TAG = "workdata/outcome"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -33,6 +38,32 @@ def expected_files(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[tup
     if start not in keys or end not in keys:
         return []
     return [(domain, key) for key in keys[keys.index(start) : keys.index(end) + 1]]
+
+
+def requeue_unreached(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, settings: WorkdataSettings, store: Store
+) -> int:
+    """A run that died (FAILURE or CANCELED): the files it never reached become FAILED and retryable in
+    the ledger, so the retry sensor takes them again (the inbox sensor requested them once and will not
+    again). Returns how many were recorded."""
+    if run.status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+        return 0
+    context = RunContext(session_id_of_run(instance, run), run.run_id)
+    by_domain: dict[str, list[str]] = {}
+    for domain, key in expected_files(instance, run):
+        by_domain.setdefault(domain, []).append(key)
+    return sum(
+        len(
+            record_unreached(
+                DOMAINS[d],
+                keys,
+                settings.inbox_dir,
+                ingest_for(settings, DOMAINS[d], store, context),
+                run.run_id,
+            )
+        )
+        for d, keys in by_domain.items()
+    )
 
 
 def record_run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun, store: Store) -> RunSummary:

@@ -1,7 +1,6 @@
 """The inbox sensor: new or changed files become dynamic partitions and a few batched runs."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -12,7 +11,7 @@ from workdata.core.inbox.survey import IgnoredEntry
 from workdata.core.session import new_session_id
 from workdata.core.storage.failure_csv_repair import recover_failure_logs
 from workdata.core.storage.open_store import STORE_ERRORS
-from workdata.defs.automation.run_outcome import OUTCOME_TAG, record_run_outcome
+from workdata.defs.automation.run_outcome import OUTCOME_TAG, record_run_outcome, requeue_unreached
 from workdata.defs.ingest.jobs import INGEST_JOBS, domain_of_run, job_name, run_tags
 from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata.defs.ingest.pools import ensure_writer_pool
@@ -110,12 +109,10 @@ def run_outcome_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataRe
     """Record the outcome of every finished run that ingested files and has none yet."""
     # One sensor that says what it did, instead of three run-status sensors each logging "empty result"
     # every tick. The cursor is the update time of the last finished run seen; a run already tagged with
-    # its outcome (by `workdata run` in process, or an earlier tick) is passed over.
-    if context.cursor is None:
-        return dg.SensorResult(
-            skip_reason="Watching for runs that finish from now on.", cursor=str(time.time())
-        )
-    since = datetime.fromtimestamp(float(context.cursor), UTC)
+    # its outcome (by `workdata run` in process, or an earlier tick) is passed over. The first tick starts
+    # at the beginning: a run that died before the daemon first ticked (its files never reached, never to
+    # be requested again by the inbox sensor) is not left out.
+    since = datetime.fromtimestamp(float(context.cursor or 0), UTC)
     records = context.instance.get_run_records(
         filters=dg.RunsFilter(statuses=FINISHED, updated_after=since - OVERLAP),
         order_by="update_timestamp",
@@ -134,10 +131,15 @@ def run_outcome_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataRe
             cursor=str(latest),
         )
     try:
-        store = open_store(workdata.settings(), attempts=6)
-        outcomes = [
-            f"{run.run_id[:8]} {record_run_outcome(context.instance, run, store).status}" for run in pending
-        ]
+        settings = workdata.settings()
+        store = open_store(settings, attempts=6)
+        outcomes = []
+        for run in pending:
+            unreached = requeue_unreached(context.instance, run, settings, store)
+            note = f" ({unreached} file(s) it never reached will be retried)" if unreached else ""
+            outcomes.append(
+                f"{run.run_id[:8]} {record_run_outcome(context.instance, run, store).status}{note}"
+            )
     except STORE_ERRORS as exc:
         # The cursor stays: the next tick records these runs (those recorded already are tagged).
         return dg.SkipReason(

@@ -1,0 +1,178 @@
+"""workdata beyond one machine, for real: runs spread over two Celery workers (deploy/celery) by the real
+daemon and sensors, one worker's run killed mid-way, and the end state identical to a single-process
+run of the same inbox. Needs PostgreSQL, RabbitMQ and Redis (skipped with the reason otherwise)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from celery import Celery
+
+from workdata.app import open_store
+from workdata.core.settings import WorkdataSettings
+from workdata.demo.files import make_rows, plant_defects, write_csv
+from workdata.domains import DOMAINS
+from workdata_tests.celery_cluster import celery_cluster, wait_until
+from workdata_tests.cli_process import clean_env, workdata
+
+FILES = 200
+BATCH = 25  # files a run: eight runs for the two workers
+# Ledger columns that say what happened to a file (not when, in which run or session).
+LEDGER = [
+    "domain",
+    "file_path",
+    "file_hash",
+    "status",
+    "stage",
+    "error_category",
+    "retryable",
+    "user_message",
+    "rows_total",
+    "rows_loaded",
+    "rows_failed",
+    "rows_dropped",
+]
+RECORD = ["domain", "source_file", "row_index", "error_type", "column", "check", "message", "raw_data"]
+
+
+def write_inbox(inbox: Path) -> None:
+    """FILES small CSVs over both domains, every third with planted bad rows of several kinds."""
+    domains = list(DOMAINS)
+    for n in range(FILES):
+        domain = domains[n % len(domains)]
+        rows = make_rows(domain, n, f"{2000 + n // 12:04d}-{n % 12 + 1:02d}", 60)
+        if n % 3 == 0:
+            plant_defects(domain, rows, ("text_in_number", "unknown_plan", "wrong_field_count"), 0.1)
+        write_csv(inbox / domain / f"f{n:04d}.csv", rows)
+
+
+def state_of(settings: WorkdataSettings) -> dict[str, pd.DataFrame]:
+    """What a store holds, in a shape two stores can be compared in: the ledger, the failed records and
+    each warehouse table, without run ids, session ids and times."""
+    store = open_store(settings)
+    with store.connect() as conn:
+        state = {
+            "file_state": conn.execute(f"SELECT {', '.join(LEDGER)} FROM file_state").df(),
+            "failed_records": conn.execute(
+                "SELECT " + ", ".join(f'"{c}"' for c in RECORD) + " FROM failed_records"
+            ).df(),
+        }
+        for name in DOMAINS:
+            table = conn.execute(f'SELECT * FROM "{name}"').df().drop(columns=["_run_id", "_loaded_at"])
+            state[name] = table
+    return {name: _sorted(frame) for name, frame in state.items()}
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in frame.columns:
+        # A DATE column reads as datetime.date from PostgreSQL and as a timestamp from DuckDB.
+        if frame[name].map(lambda v: isinstance(v, date | datetime | pd.Timestamp)).any():
+            frame[name] = pd.to_datetime(frame[name]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    frame = frame.astype(object).where(frame.notna(), None).astype(str)
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def csv_lines(logs: Path) -> Counter:
+    """Every failure-log line of every session CSV (without session, time, run and attempt), checking
+    that each file has one header and only whole lines."""
+    lines: Counter = Counter()
+    for path in sorted(logs.glob("wdh_etl_failures_*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        header, body = rows[0], rows[1:]
+        assert header[0] == "session_id" and all(row != header for row in body), path
+        assert all(len(row) == len(header) for row in body), f"torn line in {path}"
+        keep = [
+            header.index(c) for c in ("domain", "source_file", "row_index", "error_type", "column", "check")
+        ]
+        lines.update(tuple(row[i] for i in keep) for row in body)
+    return lines
+
+
+def test_two_celery_workers_ingest_a_backlog_and_a_killed_worker_run_is_retried_to_the_same_end(
+    tmp_path,
+):
+    deployed = tmp_path / "deployed"
+    write_inbox(deployed / "inbox")
+    alone = tmp_path / "alone"
+    shutil.copytree(deployed / "inbox", alone / "inbox")
+
+    with celery_cluster(
+        deployed,
+        workers=2,
+        WORKDATA_RUN_BATCH_SIZE=str(BATCH),
+        WORKDATA_RETRY='{"base_seconds": 1, "cap_seconds": 2}',
+    ) as cluster:
+        results = Celery(
+            broker=cluster.env["DAGSTER_CELERY_BROKER_URL"], backend=cluster.env["DAGSTER_CELERY_BACKEND_URL"]
+        )
+
+        def a_run_in_progress():
+            # A run a worker has begun: its Celery task is STARTED with the pid of the process running it.
+            for run in cluster.instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+                task = run.tags.get("dagster-celery/task_id")
+                result = results.AsyncResult(task) if task else None
+                if result is not None and result.state == "STARTED" and isinstance(result.info, dict):
+                    return run, result.info
+            return None
+
+        run, worker = wait_until(a_run_in_progress, 180, "a run started by a worker", every=0.2)
+        os.kill(worker["pid"], signal.SIGKILL)  # the worker process running it dies mid-run
+        killed = wait_until(
+            lambda: (r := cluster.instance.get_run_by_id(run.run_id)).is_finished and r, 120, "the killed run"
+        )
+        assert killed.status == dg.DagsterRunStatus.FAILURE  # run monitoring saw the worker go
+
+        # Meanwhile, the same inbox through one process (the embedded default: DuckDB, in process).
+        env = clean_env(
+            WORKDATA_HOME=str(alone), WORKDATA_LOGS_DIR=str(alone / "logs"), WORKDATA_SETTLE_SECONDS="0"
+        )
+        single = workdata(env, "run")
+        assert "Processed 200 files" in single.stdout, single.stdout + single.stderr
+
+        settings = WorkdataSettings(
+            home=deployed, logs_dir=deployed / "logs", store_url=cluster.env["WORKDATA_STORE_URL"]
+        )
+
+        def all_settled():
+            with open_store(settings).connect() as conn:
+                settled, retrying = conn.execute(
+                    "SELECT count(*) FILTER (WHERE status IN ('SUCCESS', 'PARTIAL', 'FAILED', "
+                    "'DEAD_LETTER')), count(*) FILTER (WHERE status = 'FAILED' AND retryable) FROM file_state"
+                ).fetchone()
+            going = cluster.runs_going()
+            print(f"settled {settled}, retrying {retrying}, runs going {going}")  # shown if it times out
+            return settled == FILES and not retrying and not going
+
+        wait_until(all_settled, 300, "every file settled and no run going", every=2)
+        done = {name: cluster.tasks_done_by(name) for name in cluster.workers}
+        assert all(done.values()), f"runs per worker: {done}"  # both workers ran some
+        killed_files = _files_of(cluster.instance, killed)
+
+        # Compared while the deployment's schemas exist (they are dropped with it).
+        spread, one = state_of(settings), state_of(WorkdataSettings(home=alone, logs_dir=alone / "logs"))
+        for name in one:
+            pd.testing.assert_frame_equal(spread[name], one[name], obj=name)
+        assert csv_lines(deployed / "logs") == csv_lines(alone / "logs")
+
+        # Each file was ledgered once; only the killed run's files took a second attempt.
+        with open_store(settings).connect() as conn:
+            attempts = dict(conn.execute("SELECT file_path, attempts FROM file_state").fetchall())
+            per_file = dict(conn.execute("SELECT file_path, count(*) FROM file_state GROUP BY 1").fetchall())
+        assert set(per_file.values()) == {1} and len(per_file) == FILES
+        retried = {f for f, a in attempts.items() if a == 2}
+        assert retried and retried <= killed_files and set(attempts.values()) == {1, 2}
+
+
+def _files_of(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[str]:
+    from workdata.defs.automation.run_outcome import expected_files
+
+    return {key for _, key in expected_files(instance, run)}
