@@ -124,11 +124,7 @@ def backlog(files: int = 1_000, rows: int = 20, batch: int | None = None, timeou
     # The daemon's last writes may land after it was told to stop: leave those to the OS's /tmp cleanup.
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as name:
         root = Path(name)
-        domains = list(DOMAINS)
-        for n in range(files):
-            domain = domains[n % len(domains)]
-            month = f"{2000 + n // 12:04d}-{n % 12 + 1:02d}"
-            write_csv(root / "inbox" / domain / f"f{n:05d}.csv", make_rows(domain, n, month, rows))
+        write_backlog(root / "inbox", files, rows)
         home = root / "dagster_home"
         home.mkdir()
         shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
@@ -161,6 +157,15 @@ def backlog(files: int = 1_000, rows: int = 20, batch: int | None = None, timeou
             f"{last:.1f}s from drop (daemon start included), {len(runs)} run(s) of up to {batch} files; "
             f"one run per file would start {files:,} run processes"
         )
+
+
+def write_backlog(inbox: Path, files: int, rows: int) -> None:
+    """`files` small CSVs over the domains, each with keys of its own (a month per file)."""
+    domains = list(DOMAINS)
+    for n in range(files):
+        domain = domains[n % len(domains)]
+        month = f"{2000 + n // 12:04d}-{n % 12 + 1:02d}"
+        write_csv(inbox / domain / f"f{n:05d}.csv", make_rows(domain, n, month, rows))
 
 
 def _wait_for_ledger(

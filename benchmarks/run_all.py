@@ -14,6 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import celery_backlog  # noqa: E402
 import ingest_speed  # noqa: E402
 import orchestration  # noqa: E402
 from generate import generate  # noqa: E402
@@ -36,6 +37,7 @@ if __name__ == "__main__":
         ("memory", memory),
         ("retry tick", lambda: [orchestration.retry_tick(10_000, 1_000, 5, s) for s in (0, 1)]),
         ("backlog", lambda: orchestration.backlog(1_000, 20)),
+        ("celery backlog", lambda: celery_backlog.backlog(1_000, 20, 50)),
     ]
     only = set(sys.argv[1:])
     for title, run in sections:

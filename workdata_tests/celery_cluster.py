@@ -109,6 +109,7 @@ def celery_cluster(root: Path, workers: int = 2, **settings: str) -> Iterator[Cl
             "WORKDATA_STORE_URL": store_url,
             "WORKDATA_CIRCUITS_URL": f"{REDIS_URL}/0",
             "WORKDATA_SETTLE_SECONDS": "0",
+            "WORKDATA_SENSOR_INTERVAL_SECONDS": "5",  # every 30 s in a deployment; a test waits less
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             **settings,
         }

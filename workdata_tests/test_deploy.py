@@ -43,7 +43,7 @@ def test_postgres_instance_and_store_run_the_demo_end_to_end(tmp_path, store_url
     store = open_store(WorkdataSettings(home=tmp_path, store_url=store_url))
     with store.connect() as conn:
         by_status = dict(conn.execute("SELECT status, count(*) FROM file_state GROUP BY status").fetchall())
-    assert sum(by_status.values()) == 25 and by_status["FAILED"] > 0 and by_status["PARTIAL"] > 0
+    assert sum(by_status.values()) == 29 and by_status["FAILED"] > 0 and by_status["PARTIAL"] > 0
     assert reconciliation_violations(store) == []
     assert not (tmp_path / "warehouse.duckdb").exists()
 

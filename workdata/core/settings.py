@@ -39,6 +39,8 @@ class WorkdataSettings(BaseSettings):
     skip_failed: bool = False  # for every domain: skip files whose content is known bad
     # The inbox sensor leaves files modified in the last N seconds for a later tick (still being written).
     settle_seconds: float = 5.0
+    # How often the daemon evaluates workdata's sensors (inbox, retry, run outcome) at most.
+    sensor_interval_seconds: int = Field(30, ge=1)
     # Per-domain overrides, e.g. WORKDATA_POLICIES='{"annuity_income": {"mode": "failfast"}}'.
     policies: dict[str, DomainPolicy] = {}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from workdata.core.settings import WorkdataSettings
-from workdata.defs.automation.retry_sensor import retry_sensor
-from workdata.defs.automation.sensors import inbox_sensor, run_outcome_sensor
+from workdata.defs.automation.retry_sensor import retry_sensor_every
+from workdata.defs.automation.sensors import inbox_sensor_every, run_outcome_sensor_every
 from workdata.defs.ingest.assets import DOMAIN_ASSETS
 from workdata.defs.ingest.jobs import INGEST_JOBS
 from workdata.defs.recovery.recovery_jobs import maintenance_schedule, recovery_jobs
@@ -21,6 +21,9 @@ def build_definitions(settings: WorkdataSettings) -> dg.Definitions:
         assets=list(DOMAIN_ASSETS.values()),
         jobs=[*INGEST_JOBS.values(), *recovery],
         schedules=[maintenance_schedule(recovery[-1])],
-        sensors=[inbox_sensor, retry_sensor, run_outcome_sensor],
+        sensors=[
+            sensor_every(settings.sensor_interval_seconds)
+            for sensor_every in (inbox_sensor_every, retry_sensor_every, run_outcome_sensor_every)
+        ],
         resources=resources,
     )

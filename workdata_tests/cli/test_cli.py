@@ -24,7 +24,7 @@ def test_demo_prints_summary_link_and_passes_its_check(demo_run):
     home, _, result = demo_run
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "PARTIAL: Processed 25 files: 8 loaded, 7 partial, 10 failed" in out
+    assert "PARTIAL: Processed 29 files: 11 loaded, 8 partial, 10 failed" in out
     assert "broken/perf_not_csv.csv" in out and "not a readable CSV" in out
     assert "Demo check passed" in out
     path = re.search(r"Saved failure log to (\S+)", out).group(1)
@@ -43,7 +43,7 @@ def test_runs_persist_in_the_instance_for_the_ui(demo_run):
     assert all(r.tags["workdata/session_id"].startswith("etl_") for r in runs)
     assert (home / "dagster_home" / "dagster.yaml").exists()
     keys = instance.get_dynamic_partitions("annuity_income_files")
-    assert len(keys) == 14  # 11 files plus a workbook, a drifted-header CSV and a .csv.gz
+    assert len(keys) == 18  # 11 files, the real-world three and the four business-shaped ones
 
 
 def test_second_run_finds_nothing_new_and_export_regenerates_the_csv(demo_run, tmp_path):
@@ -102,7 +102,7 @@ def test_every_file_outcome_is_one_json_line_in_the_log(demo_run):
     ]
     events = [json.loads(line[line.index("{") :]) for line in lines]
     first_session = [e for e in events if e["session_id"] == events[0]["session_id"]]
-    assert len(first_session) == 25
+    assert len(first_session) == 29
     assert {e["status"] for e in first_session} == {"SUCCESS", "PARTIAL", "FAILED"}
     assert all(e["error_category"] for e in first_session if e["status"] == "FAILED")
 

@@ -12,6 +12,7 @@ from workdata.core.session import new_session_id, utc_now
 from workdata.core.storage.circuit import OPEN, circuit_breakers
 from workdata.core.storage.open_store import STORE_ERRORS
 from workdata.defs.automation.run_outcome import expected_files
+from workdata.defs.automation.sensors import DEFAULT_TICK_SECONDS
 from workdata.defs.ingest.jobs import INGEST_JOBS, job_name, run_tags
 from workdata.defs.ingest.partitions import FILE_PARTITIONS
 from workdata.defs.ingest.pools import ensure_writer_pool
@@ -54,15 +55,7 @@ def retry_requests(instance: dg.DagsterInstance, due: list[DueFile], batch: int)
     return requests
 
 
-@dg.sensor(
-    name="retry_sensor",
-    jobs=list(INGEST_JOBS.values()),
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Retries exactly the FAILED, retryable files whose backoff is due (under the attempt cap, "
-    "not already queued or running, dependency circuits closed), batched into few runs.",
-)
-def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
+def _retry_sensor_tick(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
     """Request ranged runs for the failed, retryable files whose retry is due."""
     settings = workdata.settings()
     now = utc_now()
@@ -95,3 +88,18 @@ def retry_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
         return dg.SkipReason("Nothing to retry now: " + ", ".join(reasons) + "." + later)
     ensure_writer_pool(context.instance)
     return retry_requests(context.instance, ready, settings.run_batch_size)
+
+
+def retry_sensor_every(seconds: int = DEFAULT_TICK_SECONDS) -> dg.SensorDefinition:
+    """The retry sensor, evaluated at most every `seconds` (the daemon's minimum interval)."""
+    return dg.sensor(
+        name="retry_sensor",
+        jobs=list(INGEST_JOBS.values()),
+        minimum_interval_seconds=seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Retries exactly the FAILED, retryable files whose backoff is due (under the attempt "
+        "cap, not already queued or running, dependency circuits closed), batched into few runs.",
+    )(_retry_sensor_tick)
+
+
+retry_sensor = retry_sensor_every()

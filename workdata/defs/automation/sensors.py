@@ -9,6 +9,7 @@ from workdata.app import open_store
 from workdata.core.inbox.planning import HashCache, discover_pending, plan_runs
 from workdata.core.inbox.survey import IgnoredEntry
 from workdata.core.session import new_session_id
+from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.failure_csv_repair import recover_failure_logs
 from workdata.core.storage.open_store import STORE_ERRORS
 from workdata.defs.automation.run_outcome import OUTCOME_TAG, record_run_outcome, requeue_unreached
@@ -18,6 +19,9 @@ from workdata.defs.ingest.pools import ensure_writer_pool
 from workdata.defs.resources import WorkdataResource
 from workdata.domains import DOMAINS
 
+# How often the daemon evaluates a sensor unless WORKDATA_SENSOR_INTERVAL_SECONDS says otherwise.
+DEFAULT_TICK_SECONDS: int = WorkdataSettings.model_fields["sensor_interval_seconds"].default
+
 
 def _load_cursor(raw: str | None) -> dict[str, str]:
     # The cursor holds only the requests not yet in the ledger ('domain/key' -> sha256); hashes live in
@@ -26,15 +30,7 @@ def _load_cursor(raw: str | None) -> dict[str, str]:
     return data.get("requested", {})
 
 
-@dg.sensor(
-    name="inbox_sensor",
-    jobs=list(INGEST_JOBS.values()),
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Finds new or changed files in inbox/<domain>/, adds one partition per file "
-    "and requests few ranged runs (one session per tick).",
-)
-def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
+def _inbox_sensor_tick(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
     """Find new or changed domain files, add their partitions and request batched runs."""
     settings = workdata.settings()
     requested = _load_cursor(context.cursor)
@@ -83,6 +79,21 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource
     )
 
 
+def inbox_sensor_every(seconds: int = DEFAULT_TICK_SECONDS) -> dg.SensorDefinition:
+    """The inbox sensor, evaluated at most every `seconds` (the daemon's minimum interval)."""
+    return dg.sensor(
+        name="inbox_sensor",
+        jobs=list(INGEST_JOBS.values()),
+        minimum_interval_seconds=seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Finds new or changed files in inbox/<domain>/, adds one partition per file "
+        "and requests few ranged runs (one session per tick).",
+    )(_inbox_sensor_tick)
+
+
+inbox_sensor = inbox_sensor_every()
+
+
 def ignored_note(ignored: list[IgnoredEntry], shown: int = 3) -> str:
     """'.' or '; ignored N entries: name (reason); ...' for a tick's skip reason."""
     if not ignored:
@@ -97,15 +108,7 @@ FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.Dagster
 OVERLAP = timedelta(seconds=1)
 
 
-@dg.sensor(
-    name="run_outcome_sensor",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When a run that ingests files has finished (ingest jobs, UI launches, re-executions and "
-    "backfills alike; crashed runs too, once run monitoring marks them), records its honest outcome "
-    "(SUCCESS / PARTIAL / FAILED): run_summaries row, workdata/* tags, Markdown report.",
-)
-def run_outcome_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
+def _run_outcome_sensor_tick(context: dg.SensorEvaluationContext, workdata: WorkdataResource):
     """Record the outcome of every finished run that ingested files and has none yet."""
     # One sensor that says what it did, instead of three run-status sensors each logging "empty result"
     # every tick. The cursor is the update time of the last finished run seen; a run already tagged with
@@ -149,3 +152,18 @@ def run_outcome_sensor(context: dg.SensorEvaluationContext, workdata: WorkdataRe
         skip_reason=f"Recorded the outcome of {len(outcomes)} run(s): {', '.join(outcomes)}.",
         cursor=str(latest),
     )
+
+
+def run_outcome_sensor_every(seconds: int = DEFAULT_TICK_SECONDS) -> dg.SensorDefinition:
+    """The run outcome sensor, evaluated at most every `seconds` (the daemon's minimum interval)."""
+    return dg.sensor(
+        name="run_outcome_sensor",
+        minimum_interval_seconds=seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="When a run that ingests files has finished (ingest jobs, UI launches, re-executions and "
+        "backfills alike; crashed runs too, once run monitoring marks them), records its honest outcome "
+        "(SUCCESS / PARTIAL / FAILED): run_summaries row, workdata/* tags, Markdown report.",
+    )(_run_outcome_sensor_tick)
+
+
+run_outcome_sensor = run_outcome_sensor_every()
