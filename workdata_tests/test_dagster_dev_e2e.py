@@ -35,6 +35,7 @@ def dagster_dev(tmp_path, backend, store_url, request):
         "WORKDATA_HOME": str(tmp_path),
         "WORKDATA_LOGS_DIR": str(tmp_path),
         "WORKDATA_SETTLE_SECONDS": "0",
+        "WORKDATA_SENSOR_INTERVAL_SECONDS": "5",  # the outcome sensor's tags come sooner
     }
     if backend == "postgres":
         env |= {"WORKDATA_STORE_URL": store_url, "DAGSTER_PG_URL": request.getfixturevalue("dagster_pg_url")}
