@@ -23,7 +23,7 @@ from workdata_tests.cli_process import clean_env, workdata
 from workdata_tests.end_state import end_state
 
 FILES = 200
-BATCH = 25  # files a run: eight runs for the two workers
+BATCH = 50  # files a run: four runs for the two workers (each run one process start)
 
 
 def write_inbox(inbox: Path) -> None:
@@ -31,7 +31,7 @@ def write_inbox(inbox: Path) -> None:
     domains = list(DOMAINS)
     for n in range(FILES):
         domain = domains[n % len(domains)]
-        rows = make_rows(domain, n, f"{2000 + n // 12:04d}-{n % 12 + 1:02d}", 60)
+        rows = make_rows(domain, n, f"{2000 + n // 12:04d}-{n % 12 + 1:02d}", 40)
         if n % 3 == 0:
             plant_defects(domain, rows, ("text_in_number", "unknown_plan", "wrong_field_count"), 0.1)
         write_csv(inbox / domain / f"f{n:04d}.csv", rows)
@@ -108,7 +108,7 @@ def test_two_celery_workers_ingest_a_backlog_and_a_killed_worker_run_is_retried_
 
         # Compared while the deployment's schemas exist (they are dropped with it).
         spread, one = end_state(settings), end_state(WorkdataSettings(home=alone, logs_dir=alone / "logs"))
-        assert len(one["file_state"]) == FILES and len(one["failed_records"]) > 300
+        assert len(one["file_state"]) == FILES and len(one["failed_records"]) > 200
         for name in one:
             pd.testing.assert_frame_equal(spread[name], one[name], obj=name)
         check_csvs(deployed / "logs")
