@@ -76,7 +76,13 @@ def record_unreached(
                 path = inbox_dir / domain.name / key
                 if not path.is_file():
                     continue
-                job = _job(domain, key, path, ingest).hashed(file_sha256(path), states.get(key))
+                job = _job(domain, key, path, ingest)
+                try:
+                    job = job.hashed(_content_hash(path), states.get(key))
+                except UnreadableFileError as exc:  # recorded as a run would record it (auth)
+                    job = job.hashed(exc.stand_in_hash, states.get(key))
+                    recorded.append(record_failure(job, exc, Stage.HASH, ingest))
+                    continue
                 state = job.state or {}
                 # Settled content stays as it is; a retryable failure the dead run was retrying counts
                 # the attempt (else a file that kills every run it is in would be retried for ever).
