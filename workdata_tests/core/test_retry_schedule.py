@@ -79,3 +79,10 @@ def test_breaker_opens_after_threshold_and_one_probe_decides(circuit_state):
     assert breakers.states()["warehouse"].state == CLOSED
     # Persisted: a new object (another process) sees the same state.
     assert CircuitBreakers(circuit_state()).states()["warehouse"].failures == 0
+
+
+def test_breakers_in_an_unreachable_redis_read_closed_and_never_stop_the_pipeline():
+    breakers = CircuitBreakers(RedisCircuitState("redis://127.0.0.1:1/0", "workdata:test:none"), threshold=1)
+    assert breakers.blocked_until("warehouse", NOW) is None
+    breakers.record("warehouse", ok=False, now=NOW)  # not saved, and no exception
+    assert breakers.states() == {} and breakers.blocked_until("warehouse", NOW) is None

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,8 @@ from filelock import FileLock
 
 from workdata.core.session import utc_now
 from workdata.core.settings import WorkdataSettings
+
+log = logging.getLogger(__name__)
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
@@ -89,26 +93,48 @@ class FileCircuitState:
 
 class RedisCircuitState:
     """One Redis key under a Redis lock: every machine of a deployment sees the same breakers, and they
-    survive a broken warehouse (Redis is not the store)."""
+    survive a broken warehouse (Redis is not the store). Redis out of reach: every circuit reads closed
+    and nothing is written (logged), so files are still tried; a breaker never stops the pipeline."""
 
     def __init__(self, url: str, key: str) -> None:
         import redis  # only a deployment that shares breakers through Redis needs the client
 
         self.client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
         self.key = key
+        self._faults = (redis.RedisError, OSError)
 
-    def locked(self) -> AbstractContextManager[object]:
+    @contextmanager
+    def locked(self) -> Iterator[None]:
         """A lock held in Redis (it expires if its holder dies before releasing it)."""
-        return self.client.lock(f"{self.key}:lock", timeout=30, blocking_timeout=30)
+        lock = self.client.lock(f"{self.key}:lock", timeout=30, blocking_timeout=30)
+        try:
+            acquired = lock.acquire()
+        except self._faults:
+            log.warning("workdata: Redis is out of reach; circuit breakers read closed", exc_info=True)
+            acquired = False
+        try:
+            yield
+        finally:
+            if acquired:
+                try:
+                    lock.release()
+                except self._faults:
+                    pass  # it expires by itself
 
     def read(self) -> dict[str, Circuit]:
-        """Every known circuit."""
-        raw = self.client.get(self.key)
+        """Every known circuit (none when Redis is out of reach)."""
+        try:
+            raw = self.client.get(self.key)
+        except self._faults:
+            return {}
         return {k: Circuit(**v) for k, v in json.loads(raw or "{}").items()}
 
     def write(self, circuits: dict[str, Circuit]) -> None:
-        """Replace every circuit."""
-        self.client.set(self.key, json.dumps({k: asdict(v) for k, v in circuits.items()}))
+        """Replace every circuit (nothing when Redis is out of reach)."""
+        try:
+            self.client.set(self.key, json.dumps({k: asdict(v) for k, v in circuits.items()}))
+        except self._faults:
+            log.warning("workdata: Redis is out of reach; circuit state not saved", exc_info=True)
 
 
 class CircuitBreakers:

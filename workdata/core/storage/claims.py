@@ -84,6 +84,9 @@ class ServerClaims:
                     busy.append(key)
                 else:
                     held[key] = claim
+        except WarehouseError:
+            session.close()  # the connection broke: its locks are gone; go on unclaimed, as above
+            return dict.fromkeys(keys), []
         except BaseException:
             session.close()  # closing the connection drops every lock it took
             raise
@@ -111,6 +114,8 @@ class _ServerSession:
     def unlock(self, lock_id: int) -> None:
         try:
             self._conn.execute("SELECT pg_advisory_unlock(?)", [lock_id])
+        except WarehouseError:
+            pass  # the connection is gone, and every lock it held with it
         finally:
             self._held -= 1
             self.close_when_done()
