@@ -38,7 +38,8 @@ def read_workbook(data: bytes, options: ReadOptions) -> RawTable:
         frame, blank = _sheet_rows(name, rows, options, ordinal * SHEET_ROWS)
         frames.append(frame)
         dropped += blank
-    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+    # A column one sheet has and another lacks is an empty cell there, as a blank cell is.
+    frame = pd.concat(frames).fillna("") if len(frames) > 1 else frames[0]
     if frame.empty and not dropped:
         raise MalformedFileError(f"Sheet '{chosen[0][0]}' has a header but no data rows.")
     sheets = tuple(name for name, _ in chosen)

@@ -223,3 +223,19 @@ def test_the_encoding_is_chosen_among_the_allowed_ones():
     stray = b"a,b\n" + b"x,1\n" * 50 + b"caf\xe9s,2\n" + b"P1,\xff\xfe\xfa\n" * 20
     assert fallback_encoding(stray, ("utf-8", "utf-16", "gb18030")) == "utf-8"
     assert fallback_encoding(b"a,b\ncaf\xe9s,1\n", ("utf-8", "gb18030")) == "utf-8"
+
+
+def test_sheets_with_different_extra_columns_load_together(inbox, settings, store, run):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(inbox / "extra.xlsx"))
+    for name, month, extra in (("Jan", "2025-01", []), ("Feb", "2025-02", ["备注"])):
+        sheet = book.add_worksheet(name)
+        rows = make_rows(INCOME.name, SEED, month, 3)
+        sheet.write_row(0, 0, [*COLUMNS, *extra])
+        for r, row in enumerate(rows, start=1):
+            sheet.write_row(r, 0, [row[c] for c in COLUMNS] + ["ok"] * len(extra))
+    book.close()
+    outcome = ingest(settings, store, run, "extra.xlsx")
+    assert (outcome.status, outcome.sheets, outcome.rows_loaded) == (FileStatus.SUCCESS, ("Jan", "Feb"), 6)
+    assert outcome.extra_columns == ("备注",)
