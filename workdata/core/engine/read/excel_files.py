@@ -112,15 +112,15 @@ def _data_sheets(
     best = max(range(len(sheets)), key=lambda i: (scores[i], -i))
     chosen, skipped = [], []
     for number, (name, rows) in enumerate(sheets):
-        if number == best or (scores[number] and not _missing_columns(rows, options)):
+        missing = _missing_columns(rows, options) if scores[number] else []  # its header, found once
+        if number == best or (scores[number] and not missing):
             chosen.append((name, rows))
         elif not rows:
             skipped.append((name, "it is empty"))
         elif not scores[number]:
             skipped.append((name, "its header names none of the domain's columns"))
         else:
-            missing = ", ".join(_missing_columns(rows, options))
-            skipped.append((name, f"its header lacks the domain's column(s) {missing}"))
+            skipped.append((name, f"its header lacks the domain's column(s) {', '.join(missing)}"))
     return chosen, skipped
 
 
