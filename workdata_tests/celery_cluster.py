@@ -126,6 +126,8 @@ def celery_cluster(root: Path, workers: int = 2, **settings: str) -> Iterator[Cl
             raise RuntimeError(f"dagster instance migrate failed: {migrated.stderr[-2000:]}")
         for n in range(1, workers + 1):
             cluster.workers[f"w{n}"] = stack.enter_context(_worker(cluster, f"w{n}"))
+        for name, process in cluster.workers.items():
+            _wait_ready(cluster, name, process)
         stack.enter_context(_process([*_daemon_command()], env, root / "daemon.log"))
         stack.callback(lambda: cluster._instance and cluster._instance.dispose())
         yield cluster
@@ -161,14 +163,18 @@ def worker_command(name: str, config: Path, queue: str, log: Path) -> list[str]:
 def _worker(cluster: Cluster, name: str) -> Iterator[subprocess.Popen]:
     command = worker_command(name, DEPLOY / "celery.yaml", cluster.queue, cluster.worker_log(name))
     with _process(command, cluster.env, cluster.root / f"worker-{name}.out") as process:
-        deadline = time.monotonic() + 120
-        while "ready." not in _read(cluster.worker_log(name)):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"Celery worker {name} did not start: {_read(cluster.root / f'worker-{name}.out')}"
-                )
-            time.sleep(0.5)
         yield process
+
+
+def _wait_ready(cluster: Cluster, name: str, process: subprocess.Popen) -> None:
+    """Wait for the worker `name` to say it is ready (the workers start side by side)."""
+    deadline = time.monotonic() + 120
+    while "ready." not in _read(cluster.worker_log(name)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"Celery worker {name} did not start: {_read(cluster.root / f'worker-{name}.out')}"
+            )
+        time.sleep(0.5)
 
 
 def _read(path: Path) -> str:

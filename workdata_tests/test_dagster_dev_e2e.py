@@ -1,5 +1,8 @@
 """`dagster dev` as an operator starts it: the daemon's inbox sensor ingests the demo inbox and the
-webserver reports, per domain, the materialized and failed partitions the ledger holds."""
+webserver reports, per domain, the materialized and failed partitions the ledger holds.
+
+On the embedded default (SQLite + DuckDB). The daemon on PostgreSQL storage, with the PostgreSQL store,
+is exercised by test_celery_deployment.py, and the PostgreSQL instance config by test_deploy.py."""
 
 import os
 import shutil
@@ -10,7 +13,6 @@ import pytest
 from workdata.core.records import FileStatus
 from workdata.demo.inbox import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
-from workdata_tests.pg import BACKENDS
 from workdata_tests.servers import REPO, free_port, graphql, server, wait_for
 
 QUERY = """{ assetNodes { assetKey { path } partitionStats { numMaterialized numFailed numPartitions } }
@@ -22,13 +24,12 @@ def query(port: int) -> dict:
 
 
 @pytest.fixture
-def dagster_dev(tmp_path, backend, store_url, request):
-    """`dagster dev` on the demo inbox: SQLite + DuckDB, or the PostgreSQL instance config + store."""
+def dagster_dev(tmp_path):
+    """`dagster dev` on the demo inbox, with the repository's dagster.yaml (SQLite + DuckDB)."""
     demo = write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    config = REPO / ("deploy/postgres/dagster.yaml" if backend == "postgres" else "dagster.yaml")
-    shutil.copyfile(config, home / "dagster.yaml")
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDATA_")}
     env |= {
         "DAGSTER_HOME": str(home),
@@ -37,15 +38,12 @@ def dagster_dev(tmp_path, backend, store_url, request):
         "WORKDATA_SETTLE_SECONDS": "0",
         "WORKDATA_SENSOR_INTERVAL_SECONDS": "5",  # the outcome sensor's tags come sooner
     }
-    if backend == "postgres":
-        env |= {"WORKDATA_STORE_URL": store_url, "DAGSTER_PG_URL": request.getfixturevalue("dagster_pg_url")}
     port = free_port()
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(REPO / "workspace.yaml")]
     with server([*command, "-h", "127.0.0.1", "-p", str(port)], env):
         yield port, demo
 
 
-@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_daemon_ingests_inbox_and_ui_shows_materialized_and_failed_partitions(dagster_dev):
     port, demo = dagster_dev
 

@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +17,7 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from workdata.core.records import FileStatus
+from workdata.demo.files import DemoFile
 from workdata.demo.inbox import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
 from workdata_tests.crash_harness import REPO, environment
@@ -41,28 +44,6 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def ui(tmp_path):
-    """The demo inbox ingested by `workdata run`, then `workdata ui` on a free loopback port."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
-    env = environment(tmp_path, DAGSTER_HOME=str(home), WORKDATA_SETTLE_SECONDS="0")
-    demo = write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
-    cli = [sys.executable, "-m", "workdata.cli"]
-    # Exit code 3: the session ended PARTIAL (the demo plants broken files and bad rows).
-    assert subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True).returncode == 3
-    port = free_port()
-    with server([*cli, "ui", "--port", str(port)], env):
-        wait_for(lambda: graphql(port, "{ version }"), timeout=120)
-        # The first visit of a new instance opens a newsletter dialog over the page; mark it seen.
-        graphql(port, "mutation { setNuxSeen }")
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("DAGSTER_HOME", str(home))
-            runs = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).get_runs()
-        yield f"http://127.0.0.1:{port}", demo, {r.job_name: r for r in runs}
-
-
-@pytest.fixture
 def page(tmp_path):
     """A page of a fresh headless Chromium, 1400x1000."""
     from playwright.sync_api import sync_playwright
@@ -82,10 +63,64 @@ def shots(tmp_path) -> Path:
     return folder
 
 
-def test_operator_sees_partitions_outcome_report_and_sensors(ui, page, shots):
+INCOME = "annuity_income"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The UI's address, the home it serves, the demo's manifest and the CLI's runs by job name."""
+
+    base: str
+    home: Path
+    demo: list[DemoFile]
+    runs: dict[str, dg.DagsterRun]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> Iterator[Scenario]:
+    """The operator's day, served by `workdata ui` on a free loopback port for both tests: the demo inbox
+    ingested by `workdata run` with schema mismatches dead-lettered, then a reference table breaks and a
+    new file fails on it (retryable, retry scheduled), then the table is back."""
+    tmp_path = tmp_path_factory.mktemp("operator_day")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    references = tmp_path / "reference"
+    shutil.copytree(REPO / "workdata" / "domains" / "reference", references)
+    policy = '{"annuity_income": {"dead_letter_categories": ["schema_mismatch"]}}'
+    env = environment(
+        tmp_path,
+        DAGSTER_HOME=str(home),
+        WORKDATA_SETTLE_SECONDS="0",
+        WORKDATA_POLICIES=policy,
+        WORKDATA_REFERENCE_DIR=str(references),
+        WORKDATA_RETRY='{"base_seconds": 3600, "cap_seconds": 3600}',
+    )
+    demo = write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
+    cli = [sys.executable, "-m", "workdata.cli"]
+    # Exit code 3: the session ended PARTIAL (the demo plants broken files and bad rows).
+    assert subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True).returncode == 3
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home))
+        runs = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).get_runs()
+    (references / "plans.csv").rename(references / "plans.csv.away")  # the dependency goes down
+    late = tmp_path / "inbox" / INCOME / "income_2025-04.csv"
+    shutil.copyfile(tmp_path / "inbox" / INCOME / "income_2024-07.csv", late)
+    late.write_text(late.read_text().replace("2024-07", "2025-04"))
+    subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True, check=False)
+    (references / "plans.csv.away").rename(references / "plans.csv")  # and comes back
+    port = free_port()
+    with server([*cli, "ui", "--port", str(port)], env):
+        wait_for(lambda: graphql(port, "{ version }"), timeout=120)
+        # The first visit of a new instance opens a newsletter dialog over the page; mark it seen.
+        graphql(port, "mutation { setNuxSeen }")
+        yield Scenario(f"http://127.0.0.1:{port}", tmp_path, demo, {r.job_name: r for r in runs})
+
+
+def test_operator_sees_partitions_outcome_report_and_sensors(scenario, page, shots):
     from playwright.sync_api import expect
 
-    base, demo, runs = ui
+    base, demo, runs = scenario.base, scenario.demo, scenario.runs
     mine = [f for f in demo if f.domain == DOMAIN]
     failed = sum(f.status == FileStatus.FAILED for f in mine)
 
@@ -122,50 +157,13 @@ def test_operator_sees_partitions_outcome_report_and_sensors(ui, page, shots):
     page.screenshot(path=shots / "sensors.png")
 
 
-INCOME = "annuity_income"
-
-
-@pytest.fixture
-def scenario(tmp_path):
-    """The operator's day: the demo inbox ingested with schema mismatches dead-lettered, then a reference
-    table breaks and a new file fails on it (retryable, retry scheduled), then the table is back."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
-    references = tmp_path / "reference"
-    shutil.copytree(REPO / "workdata" / "domains" / "reference", references)
-    policy = '{"annuity_income": {"dead_letter_categories": ["schema_mismatch"]}}'
-    env = environment(
-        tmp_path,
-        DAGSTER_HOME=str(home),
-        WORKDATA_SETTLE_SECONDS="0",
-        WORKDATA_POLICIES=policy,
-        WORKDATA_REFERENCE_DIR=str(references),
-        WORKDATA_RETRY='{"base_seconds": 3600, "cap_seconds": 3600}',
-    )
-    write_demo(tmp_path / "inbox", big_rows=TEST_BIG_ROWS)
-    cli = [sys.executable, "-m", "workdata.cli"]
-    assert subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True).returncode == 3
-    (references / "plans.csv").rename(references / "plans.csv.away")  # the dependency goes down
-    late = tmp_path / "inbox" / INCOME / "income_2025-04.csv"
-    shutil.copyfile(tmp_path / "inbox" / INCOME / "income_2024-07.csv", late)
-    late.write_text(late.read_text().replace("2024-07", "2025-04"))
-    subprocess.run([*cli, "run"], cwd=REPO, env=env, capture_output=True, check=False)
-    (references / "plans.csv.away").rename(references / "plans.csv")  # and comes back
-    port = free_port()
-    with server([*cli, "ui", "--port", str(port)], env):
-        wait_for(lambda: graphql(port, "{ version }"), timeout=120)
-        graphql(port, "mutation { setNuxSeen }")
-        yield f"http://127.0.0.1:{port}", tmp_path
-
-
 def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clicks(scenario, page, shots):
     from playwright.sync_api import expect
 
     from workdata.app import open_store
     from workdata.core.settings import WorkdataSettings
 
-    base, home = scenario
+    base, home = scenario.base, scenario.home
     store = open_store(WorkdataSettings(home=home, logs_dir=home / "logs"))
     late = store.get_state(INCOME, "income_2025-04.csv")
     assert (late["status"], late["error_category"], late["retryable"]) == ("FAILED", "connectivity", True)
