@@ -65,8 +65,9 @@ def record_unreached(
 ) -> list[FileOutcome]:
     """Files the finished run `run_id` was to ingest and never reached (its process died first) become
     FAILED and retryable, one attempt counted (a file that keeps killing its runs ends as a dead letter),
-    so the retry sensor takes them again. A file another run holds, whose current content the ledger has
-    settled (loaded, skipped or failed for good), or that left the inbox is left alone."""
+    so the retry sensor takes them again. A file another run holds, whose outcome the run itself recorded,
+    whose current content the ledger has settled (loaded, skipped or failed for good), or that left the
+    inbox is left alone."""
     recorded: list[FileOutcome] = []
     for chunk in _chunks(keys, GROUP_FILES):
         held, _ = ingest.claims.take(domain.name, chunk) if ingest.claims else (dict.fromkeys(chunk), [])
@@ -84,6 +85,13 @@ def record_unreached(
                     recorded.append(record_failure(job, exc, Stage.HASH, ingest))
                     continue
                 state = job.state or {}
+                # A file the run reached has its outcome from the run itself: a run whose files failed
+                # ends FAILURE too, and its honest (maybe retryable) failure must not become "stopped".
+                if state.get("run_id") == run_id and state.get("status") not in (
+                    FileStatus.IN_PROGRESS,
+                    FileStatus.PENDING,
+                ):
+                    continue
                 # Settled content stays as it is; a retryable failure the dead run was retrying counts
                 # the attempt (else a file that kills every run it is in would be retried for ever).
                 if state.get("file_hash") == job.file_hash and not state.get("retryable"):

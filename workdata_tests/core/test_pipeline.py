@@ -210,6 +210,17 @@ def test_files_a_dead_run_never_reached_are_failed_and_retryable_with_the_attemp
     again = record_unreached(domain, ["never.csv"], settings.inbox_dir, ingest, "dead-run-2")
     assert store.get_state(domain.name, "never.csv")["attempts"] == 2 and again[0].retryable
 
+    # A file the run reached and failed retryably keeps its own failure: runs with failed files end
+    # FAILURE in Dagster too, and are no less "reached" for it.
+    unreachable = WorkdataSettings(home=home, logs_dir=home / "logs", reference_dir=tmp_path / "missing")
+    write_csv(settings.inbox_dir / domain.name / "down.csv", make_rows(domain.name, 9, "2020-09", 5))
+    down = ingest_for(unreachable, domain, store, run)
+    failed = process_file(domain, settings.inbox_dir / domain.name / "down.csv", "down.csv", down)
+    assert (failed.status, failed.error_category, failed.retryable) == ("FAILED", "connectivity", True)
+    assert record_unreached(domain, ["down.csv"], settings.inbox_dir, down, "dead-run") == []
+    kept = store.get_state(domain.name, "down.csv")
+    assert (kept["error_category"], kept["attempts"]) == ("connectivity", 1)
+
     # A file another run holds is left to it.
     held, _ = ingest.claims.take(domain.name, ["retrying.csv"])
     try:
