@@ -196,7 +196,9 @@ def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clic
     base, home = scenario.base, scenario.home
     store = open_store(WorkdataSettings(home=home, logs_dir=home / "logs"))
     late = store.get_state(INCOME, "income_2025-04.csv")
-    assert (late["status"], late["error_category"], late["retryable"]) == ("FAILED", "connectivity", True), late
+    assert (late["status"], late["error_category"], late["retryable"]) == ("FAILED", "connectivity", True), (
+        late
+    )
 
     # (a) which files failed, (b) why, (c) whether and when they are retried, (d) what to do:
     # asset page -> Checks (1) -> failing_files (2).
