@@ -19,6 +19,7 @@ import pytest
 from workdata.app import open_store
 from workdata.core.records import FileStatus
 from workdata.core.settings import WorkdataSettings
+from workdata.core.storage.store import Store
 from workdata.demo.files import DemoFile
 from workdata.demo.inbox import write_demo
 from workdata_tests.conftest import TEST_BIG_ROWS
@@ -38,17 +39,18 @@ CHROMIUM_ARGS = [
 ]
 DOMAIN = "annuity_performance"
 INCOME = "annuity_income"
+LATE = "income_2025-04.csv"  # dropped while the reference table 'plans' is away
 QUERY = """{ assetNodes { assetKey { path } partitionStats { numMaterialized numFailed numPartitions } }
   runsOrError { ... on Runs { results { runId jobName status tags { key value } } } } }"""
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """The UI's address, the home it serves, the demo's manifest, and what the webserver reported once
+    """The UI's address, the store it serves, the demo's manifest, and what the webserver reported once
     the daemon had ingested the demo: partition stats by domain and the runs."""
 
     base: str
-    home: Path
+    store: Store
     demo: list[DemoFile]
     stats: dict[str, dict]
     runs: list[dict]
@@ -102,7 +104,7 @@ def scenario(tmp_path_factory) -> Iterator[Scenario]:
         graphql(port, "mutation { setNuxSeen }")
 
         (references / "plans.csv").rename(references / "plans.csv.away")  # the dependency goes down
-        late = tmp_path / "inbox" / INCOME / "income_2025-04.csv"
+        late = tmp_path / "inbox" / INCOME / LATE
         part = late.with_name(late.name + ".part")  # uploaded, then renamed: the sensor takes it whole
         part.write_text(
             (tmp_path / "inbox" / INCOME / "income_2024-07.csv").read_text().replace("2024-07", "2025-04")
@@ -110,7 +112,7 @@ def scenario(tmp_path_factory) -> Iterator[Scenario]:
         part.rename(late)
         wait_for(lambda: (store.get_state(INCOME, late.name) or {}).get("status") == "FAILED", timeout=240)
         (references / "plans.csv.away").rename(references / "plans.csv")  # and comes back
-        yield Scenario(f"http://127.0.0.1:{port}", tmp_path, demo, stats, runs)
+        yield Scenario(f"http://127.0.0.1:{port}", store, demo, stats, runs)
 
 
 @pytest.fixture
@@ -193,9 +195,8 @@ def test_operator_sees_partitions_outcome_report_and_sensors(scenario, page, sho
 def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clicks(scenario, page, shots):
     from playwright.sync_api import expect
 
-    base, home = scenario.base, scenario.home
-    store = open_store(WorkdataSettings(home=home, logs_dir=home / "logs"))
-    late = store.get_state(INCOME, "income_2025-04.csv")
+    base, store = scenario.base, scenario.store
+    late = store.get_state(INCOME, LATE)
     assert (late["status"], late["error_category"], late["retryable"]) == ("FAILED", "connectivity", True), (
         late
     )
@@ -205,7 +206,7 @@ def test_operator_answers_what_failed_why_when_which_rows_and_acts_in_three_clic
     page.goto(f"{base}/assets/{INCOME}")
     page.get_by_role("tab", name="Checks").click()
     page.get_by_text("failing_files", exact=True).first.click()
-    expect(page.get_by_text("income_2025-04.csv").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(LATE).first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("The reference table 'plans' could not be read").first).to_be_visible()
     due = late["next_retry_at"].isoformat(timespec="seconds")[:16]  # to the minute, as stored
     expect(page.get_by_text(due).first).to_be_visible()
