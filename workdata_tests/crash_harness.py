@@ -16,6 +16,7 @@ import pandas as pd
 
 from workdata.demo.inbox import write_demo
 from workdata.domains import DOMAINS
+from workdata_tests.cli_process import workdata_in_process
 
 REPO = Path(__file__).resolve().parents[1]
 BIG_ROWS = 2000
@@ -51,13 +52,19 @@ def run_cli(home: Path, *args: str, kill_after: float | None = None, **extra: st
     return process.wait(timeout=600)
 
 
+def run_here(home: Path, *args: str) -> int:
+    """`workdata run` (or another command) on `home` in this process: for the runs nobody kills (the
+    reference and the recovery), whose start-up is not what these tests are about."""
+    return workdata_in_process(environment(home), *(args or ("run",))).returncode
+
+
 def recover(home: Path) -> None:
     """What an operator (or the sensors) does after a crash: run again, then retry what failed."""
-    run_cli(home)
+    run_here(home)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
         retryable = conn.execute("SELECT count(*) FROM file_state WHERE status = 'FAILED' AND retryable")
         if retryable.fetchone()[0]:
-            run_cli(home, "retry")
+            run_here(home, "retry")
 
 
 def snapshot(home: Path) -> dict[str, list[tuple]]:

@@ -13,6 +13,7 @@ import pandas as pd
 from workdata.core.settings import WorkdataSettings
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.demo.inbox import write_demo
+from workdata_tests.cli_process import workdata_in_process
 from workdata_tests.crash_harness import REPO, environment
 from workdata_tests.end_state import LEDGER, end_state
 
@@ -51,9 +52,8 @@ def test_four_cli_runs_at_once_end_as_one_run_does(tmp_path):
     _inbox(single / "inbox")
     shutil.copytree(single / "inbox", shared / "inbox")
 
-    alone = _start(single)
-    out, err = alone.communicate(timeout=600)
-    assert alone.returncode in (0, 3), out + err
+    alone = workdata_in_process(environment(single), "run")  # the reference: one run, in this process
+    assert alone.returncode in (0, 3), alone.stdout + alone.stderr
 
     processes = [_start(shared) for _ in range(PROCESSES)]
     results = [p.communicate(timeout=600) for p in processes]
@@ -69,6 +69,5 @@ def test_four_cli_runs_at_once_end_as_one_run_does(tmp_path):
     # Nothing doubled: every failed record is one line of one session CSV.
     assert not got["csv_lines"].duplicated().any()
 
-    later = _start(shared)
-    out, err = later.communicate(timeout=600)
-    assert later.returncode == 0 and "Nothing new or changed" in out, out + err
+    later = workdata_in_process(environment(shared), "run")
+    assert later.returncode == 0 and "Nothing new or changed" in later.stdout, later.stdout + later.stderr

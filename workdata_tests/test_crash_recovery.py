@@ -11,6 +11,7 @@ from workdata_tests.crash_harness import (
     random_kill_delay,
     recover,
     run_cli,
+    run_here,
     snapshot,
     soak,
 )
@@ -20,7 +21,7 @@ from workdata_tests.crash_harness import (
 def reference(tmp_path_factory):
     home = tmp_path_factory.mktemp("reference")
     prepare(home)
-    assert run_cli(home) == 3  # PARTIAL, as planted
+    assert run_here(home) == 3  # PARTIAL, as planted
     return snapshot(home)
 
 

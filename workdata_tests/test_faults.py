@@ -18,7 +18,8 @@ from workdata.core.storage.failure_csv_repair import recover_failure_logs
 from workdata.core.storage.store import Store
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
-from workdata_tests.crash_harness import REPO, environment
+from workdata_tests.cli_process import workdata_in_process
+from workdata_tests.crash_harness import environment
 
 INCOME = DOMAINS["annuity_income"]
 RUN = RunContext("etl_20241130_101500_abc123", "run-1")
@@ -94,14 +95,7 @@ def test_disk_full_is_a_retryable_write_failure_without_a_partial_commit(tmp_pat
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "workdata.cli", *args],
-        cwd=REPO,
-        env=environment(home),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return workdata_in_process(environment(home), *args)
 
 
 def test_deleted_or_corrupted_warehouse(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from workdata.cli import main
 from workdata.core.records import FileStatus
-from workdata_tests.cli_process import clean_env, workdata
+from workdata_tests.cli_process import clean_env, workdata_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_HEADER = (
@@ -34,7 +34,7 @@ def dead_letter_run(home_env) -> subprocess.CompletedProcess:
     inbox = home / "inbox" / "annuity_income"
     inbox.mkdir(parents=True)
     (inbox / "missing_columns.csv").write_text("report_month,plan_code\n2024-01,P0001\n", encoding="utf-8")
-    return workdata(env | {"WORKDATA_POLICIES": DEAD_LETTER_POLICY}, "run")
+    return workdata_in_process(env | {"WORKDATA_POLICIES": DEAD_LETTER_POLICY}, "run")
 
 
 def test_a_dead_letter_run_ends_failed_with_a_summary_and_no_traceback(dead_letter_run):
@@ -47,17 +47,19 @@ def test_a_dead_letter_run_ends_failed_with_a_summary_and_no_traceback(dead_lett
 
 def test_status_and_failures_list_show_the_dead_letter(home_env, dead_letter_run):
     _, env = home_env
-    status = json.loads(workdata(env, "status", "--json").stdout)
+    status = json.loads(workdata_in_process(env, "status", "--json").stdout)
     latest = status["runs"][0]
     assert (latest["status"], latest["files_dead_letter"], latest["files_success"]) == ("FAILED", 1, 0)
-    table = workdata(env, "status").stdout
+    table = workdata_in_process(env, "status").stdout
     assert "dead letter" in table and "FAILED" in table
-    listed = json.loads(workdata(env, "failures", "list", "--json").stdout)
+    listed = json.loads(workdata_in_process(env, "failures", "list", "--json").stdout)
     assert [(f["file_path"], f["status"]) for f in listed] == [("missing_columns.csv", "DEAD_LETTER")]
     assert listed[0]["quarantine_path"]
-    only_failed = json.loads(workdata(env, "failures", "list", "--status", "FAILED", "--json").stdout)
+    only_failed = json.loads(
+        workdata_in_process(env, "failures", "list", "--status", "FAILED", "--json").stdout
+    )
     assert only_failed == []
-    rendered = workdata(env, "failures", "list").stdout
+    rendered = workdata_in_process(env, "failures", "list").stdout
     # Without a terminal the table is not cut to 80 columns.
     assert "annuity_income/missing_columns.csv" in rendered and "schema_mismatch" in rendered
     assert "DEAD_LETTER" in rendered
@@ -120,7 +122,7 @@ def test_a_bad_argument_names_what_is_allowed_and_exits_2(capsys, args):
 
 def test_exporting_an_unknown_session_says_so(home_env, dead_letter_run):
     _, env = home_env
-    result = workdata(env, "failures", "export", "--session", "etl_20200101_000000_abcdef")
+    result = workdata_in_process(env, "failures", "export", "--session", "etl_20200101_000000_abcdef")
     assert result.returncode == 2
     assert "No run of session etl_20200101_000000_abcdef is recorded" in " ".join(result.stdout.split())
 

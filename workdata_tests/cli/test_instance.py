@@ -6,11 +6,11 @@ import os
 import subprocess
 from pathlib import Path
 
-from workdata_tests.cli_process import clean_env, workdata
+from workdata_tests.cli_process import clean_env, workdata_in_process
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return workdata(clean_env(WORKDATA_HOME=str(home), COLUMNS="200"), *args)
+    return workdata_in_process(clean_env(WORKDATA_HOME=str(home), COLUMNS="200"), *args)
 
 
 def test_a_broken_instance_is_one_sentence_with_the_repair(tmp_path):

@@ -14,7 +14,7 @@ from workdata.app import open_store
 from workdata.core.settings import WorkdataSettings
 from workdata.core.storage.failure_csv import read_failures
 from workdata.demo.files import make_rows, write_csv
-from workdata_tests.cli_process import clean_env, workdata
+from workdata_tests.cli_process import clean_env, workdata_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "annuity_income"
@@ -22,7 +22,7 @@ KEY = ["report_month", "plan_code", "company_id", "income_type"]
 
 
 def _cli(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
-    return workdata(clean_env(WORKDATA_HOME=str(home), COLUMNS="200", **extra), *args)
+    return workdata_in_process(clean_env(WORKDATA_HOME=str(home), COLUMNS="200", **extra), *args)
 
 
 def _files(home: Path) -> Path:
