@@ -43,6 +43,7 @@ def server(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def graphql(port: int, query: str) -> dict:

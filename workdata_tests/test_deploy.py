@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,8 +19,9 @@ from dagster._core.workspace.load import load_workspace_process_context_from_yam
 from workdata.app import open_store
 from workdata.core.operations.invariants import reconciliation_violations
 from workdata.core.settings import WorkdataSettings
+from workdata_tests.cli_process import workdata_in_process
 from workdata_tests.crash_harness import REPO, environment
-from workdata_tests.servers import free_port
+from workdata_tests.servers import free_port, server
 
 DEPLOY = REPO / "deploy"
 GRPC_SERVER = (sys.executable, "-m", "dagster", "api", "grpc")
@@ -35,10 +35,8 @@ def test_postgres_instance_and_store_run_the_demo_end_to_end(tmp_path, store_url
     env = environment(
         tmp_path, DAGSTER_HOME=str(home), DAGSTER_PG_URL=dagster_pg_url, WORKDATA_STORE_URL=store_url
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "workdata.cli", "run", "--demo"], cwd=REPO, env=env, capture_output=True
-    )
-    assert done.returncode == 0, done.stdout.decode()[-3000:]
+    done = workdata_in_process(env, "run", "--demo")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     store = open_store(WorkdataSettings(home=tmp_path, store_url=store_url))
     with store.connect() as conn:
@@ -74,23 +72,15 @@ def test_scale_out_workspace_loads_the_code_location_from_a_grpc_server(tmp_path
     config = yaml.safe_load((DEPLOY / "scale-out" / "workspace.yaml").read_text())
     ensure_workspace_config(config, str(DEPLOY / "scale-out" / "workspace.yaml"))
     port = free_port()
-    server = config["load_from"][0]["grpc_server"]
-    server |= {"host": "127.0.0.1", "port": port}  # the compose service name only resolves in its network
+    address = config["load_from"][0]["grpc_server"]
+    address |= {"host": "127.0.0.1", "port": port}  # the compose service name only resolves in its network
     (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(config))
-    process = subprocess.Popen(
-        [*GRPC_SERVER, "-h", "127.0.0.1", "-p", str(port), "-m", "workdata.definitions"],
-        cwd=REPO,
-        env=environment(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    env = environment(tmp_path)
+    # Stopped with SIGTERM, then SIGKILL: under load the server once took over 30 s to shut down.
+    with server([*GRPC_SERVER, "-h", "127.0.0.1", "-p", str(port), "-m", "workdata.definitions"], env):
         _wait_for_port(port)
         with dg.instance_for_test() as instance:
             names = _wait_for_location(instance, tmp_path / "workspace.yaml")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert {"ingest_annuity_performance", "ingest_annuity_income"} <= names
 
 

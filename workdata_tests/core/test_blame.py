@@ -138,7 +138,7 @@ def test_an_open_circuit_never_relabels_an_earlier_failure(local, store, run):
 def test_blame_through_the_cli(tmp_path, references):
     """The same cases as a user meets them: `workdata run` on an inbox holding them, then the ledger."""
     from workdata.app import open_store
-    from workdata_tests.cli_process import clean_env, workdata
+    from workdata_tests.cli_process import clean_env, workdata_in_process
 
     inbox = tmp_path / "home" / "inbox" / INCOME.name
     rows = make_rows(INCOME.name, 7, "2024-07", 20)
@@ -152,7 +152,7 @@ def test_blame_through_the_cli(tmp_path, references):
     write_csv(inbox / "needs_plans.csv", make_rows(INCOME.name, 8, "2024-08", 20))
     (references / "plans.csv").write_bytes(b"wrong,columns\n1,2\n")
     env = clean_env(WORKDATA_HOME=str(tmp_path / "home"), WORKDATA_REFERENCE_DIR=str(references))
-    result = workdata(env, "run")
+    result = workdata_in_process(env, "run")
     assert "Traceback" not in result.stdout + result.stderr
     store = open_store(WorkdataSettings(home=tmp_path / "home"))
     ledger = {
