@@ -19,7 +19,7 @@ from workdata.core.settings import WorkdataSettings
 from workdata.demo.files import make_rows, plant_defects, write_csv
 from workdata.domains import DOMAINS
 from workdata_tests.celery_cluster import celery_cluster, wait_until
-from workdata_tests.cli_process import clean_env, workdata
+from workdata_tests.cli_process import clean_env, workdata_in_process
 from workdata_tests.end_state import end_state
 
 FILES = 200
@@ -84,7 +84,7 @@ def test_two_celery_workers_ingest_a_backlog_and_a_killed_worker_run_is_retried_
         env = clean_env(
             WORKDATA_HOME=str(alone), WORKDATA_LOGS_DIR=str(alone / "logs"), WORKDATA_SETTLE_SECONDS="0"
         )
-        single = workdata(env, "run")
+        single = workdata_in_process(env, "run")
         assert "Processed 200 files" in single.stdout, single.stdout + single.stderr
 
         settings = WorkdataSettings(

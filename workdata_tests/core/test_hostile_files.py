@@ -6,7 +6,11 @@ import gzip
 import io
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -18,7 +22,7 @@ from workdata.core.operations.invariants import reconciliation_violations, unrec
 from workdata.core.outcome import RunContext
 from workdata.core.pipeline import process_file
 from workdata.core.records import FileStatus
-from workdata.core.storage.duckdb_connection import duckdb_connector
+from workdata.core.storage.duckdb_connection import Connector, DuckConnection, warehouse_faults
 from workdata.core.storage.store import Store
 from workdata.domains import DOMAINS
 
@@ -39,12 +43,26 @@ cells = st.one_of(
 )
 
 
+def one_connection(path: Path) -> Connector:
+    """A connector that hands out one open DuckDB connection: opening DuckDB 3-4 times an example cost
+    more than most examples' own work (benchmarks/README.md). Transactions and rollbacks stay the store's."""
+    connection = DuckConnection(duckdb.connect(str(path)))
+
+    @contextmanager
+    def connect() -> Iterator[DuckConnection]:
+        with warehouse_faults():
+            yield connection
+
+    return connect
+
+
 class World:
-    """One store for many examples (a fresh DuckDB per example would dominate the run time)."""
+    """One store on one connection for many examples (a fresh DuckDB per example, or per store
+    operation, would dominate the run time)."""
 
     def __init__(self, root):
         self.root = root
-        self.store = Store(duckdb_connector(root / "w.duckdb"), DOMAINS.values())
+        self.store = Store(one_connection(root / "w.duckdb"), DOMAINS.values())
         self.store.ensure_schema()
         self.count = 0
 
