@@ -41,7 +41,7 @@ def workdata_in_process(env: dict[str, str], *args: str) -> subprocess.Completed
     `env` is the whole environment, output is captured, the exit status is what the process would exit
     with (an uncaught exception prints its traceback to stderr and gives 1). Everything the command
     changes in this process (environment, the `workdata` logger's handlers) is put back afterwards.
-    Saves the ~2-4 s of CPU a new process spends importing Dagster and workdata."""
+    Saves the start-up a new process pays importing Dagster and workdata (benchmarks/README.md)."""
     from workdata.cli import main
 
     out, err = io.StringIO(), io.StringIO()
@@ -65,6 +65,7 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
     try:
         yield
     finally:
+        # A handler the command closed (one log file per process) reopens itself on its next record.
         for handler in [h for h in logger.handlers if h not in saved_handlers]:
             logger.removeHandler(handler)
             handler.close()
