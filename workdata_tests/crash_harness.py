@@ -3,7 +3,6 @@ comparison with an uninterrupted run of the same inputs."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -16,17 +15,16 @@ import pandas as pd
 
 from workdata.demo.inbox import write_demo
 from workdata.domains import DOMAINS
-from workdata_tests.cli_process import workdata_in_process
+from workdata_tests.cli_process import clean_env, workdata_in_process
 
 REPO = Path(__file__).resolve().parents[1]
 BIG_ROWS = 2000
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    return (
-        env | {"WORKDATA_HOME": str(home), "WORKDATA_LOGS_DIR": str(home / "logs"), "COLUMNS": "200"} | extra
-    )
+    """A clean environment (`clean_env`) whose home and logs are `home`'s, plus `extra`."""
+    settings = {"WORKDATA_HOME": str(home), "WORKDATA_LOGS_DIR": str(home / "logs"), "COLUMNS": "200"}
+    return clean_env(**(settings | extra))
 
 
 def prepare(home: Path) -> None:

@@ -2,7 +2,6 @@
 instance and real files (in this process: the commands' logic, not their start-up, is under test)."""
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -144,12 +143,11 @@ def test_recovery_commands(demo_run):
 
 
 def test_an_unreachable_postgres_store_is_one_plain_sentence_without_its_password(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {
-        "WORKDATA_HOME": str(tmp_path),
-        "WORKDATA_LOGS_DIR": str(tmp_path / "logs"),
-        "WORKDATA_STORE_URL": "postgresql://workdata:hunter2@127.0.0.1:1/warehouse",
-    }
+    env = clean_env(
+        WORKDATA_HOME=str(tmp_path),
+        WORKDATA_LOGS_DIR=str(tmp_path / "logs"),
+        WORKDATA_STORE_URL="postgresql://workdata:hunter2@127.0.0.1:1/warehouse",
+    )
     result = workdata_in_process(env, "status")
     assert result.returncode == 1
     assert "The warehouse cannot be used" in result.stderr and "Connection refused" in result.stderr

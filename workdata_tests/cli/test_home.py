@@ -1,15 +1,13 @@
 """A Dagster instance left half made by a killed first run is completed, not a traceback on every run."""
 
-import os
 import sqlite3
 
 from workdata.demo.files import make_rows, write_csv
-from workdata_tests.cli_process import workdata_in_process
+from workdata_tests.cli_process import clean_env, workdata_in_process
 
 
 def test_an_instance_missing_its_partitions_table_is_migrated(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKDATA_", "DAGSTER_HOME"))}
-    env |= {"WORKDATA_HOME": str(tmp_path), "WORKDATA_LOGS_DIR": str(tmp_path / "logs"), "COLUMNS": "200"}
+    env = clean_env(WORKDATA_HOME=str(tmp_path), WORKDATA_LOGS_DIR=str(tmp_path / "logs"), COLUMNS="200")
     write_csv(tmp_path / "inbox" / "annuity_income" / "a.csv", make_rows("annuity_income", 1, "2024-01", 5))
     assert workdata_in_process(env, "run").returncode == 0
     # What the crash soak found after a SIGKILL during the very first run's instance creation: once
